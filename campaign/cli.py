@@ -1,0 +1,163 @@
+"""The `campaign` command: a thin layer over the library, one function per command.
+
+Exit codes: 0 all good, 1 problems found in the user's files, 2 a usage or
+configuration error. A user's mistake is always a message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from campaign.check_output import OutputFormat, as_github, as_json, print_text, summary_line
+from campaign.config import Config, ConfigError, load_config
+from campaign.post_format import post_json_schema
+from campaign.post_loader import load_campaign
+from campaign.scaffold import ScaffoldProblem, create_post
+from campaign.timeparse import TimeProblem
+
+app = typer.Typer(
+    name="campaign",
+    help="Social media campaigns as files in git: check, plan and publish posts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="The settings file. Default: ./config.toml, or $CAMPAIGN_CONFIG.",
+        dir_okay=False,
+    ),
+]
+
+
+class State:
+    """What the top-level options set, shared by every command."""
+
+    config_path: Path | None = None
+
+
+@app.callback()
+def _options(config: ConfigOption = None) -> None:
+    State.config_path = config
+
+
+def _config() -> Config:
+    try:
+        return load_config(State.config_path)
+    except ConfigError as problem:
+        for diagnostic in problem.diagnostics:
+            err.print(f"[red]config error[/]: {diagnostic}", markup=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Post files or folders. Default: the posts folder in config.toml."),
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Fail on warnings too, not only on errors.")
+    ] = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="text for people, json for tools, github for pull requests."),
+    ] = OutputFormat.text,
+) -> None:
+    """Check post files: every problem at once, with file, line and how to fix it."""
+    config = _config()
+    missing = [p for p in paths or [] if not p.exists()]
+    if missing:
+        for path in missing:
+            err.print(f"[red]error[/]: {path}: no such file or folder.")
+        raise typer.Exit(2)
+    result = load_campaign(config, paths or None)
+    if output is OutputFormat.json:
+        out.print_json(as_json(result.diagnostics, result.files))
+    elif output is OutputFormat.github:
+        if result.diagnostics:
+            print(as_github(result.diagnostics))
+        print(summary_line(result.diagnostics, result.files, strict))
+    else:
+        print_text(out, result.diagnostics, result.files, strict)
+    if result.errors or (strict and result.warnings):
+        raise typer.Exit(1)
+
+
+@app.command()
+def new(
+    slug: Annotated[str, typer.Argument(help="Short name of the post, like demokratidagen.")],
+    at: Annotated[
+        str, typer.Option("--at", help='When it goes out, local time: "2021-09-15 09:00".')
+    ],
+) -> None:
+    """Create a new draft post file to fill in, with every key explained."""
+    config = _config()
+    try:
+        path = create_post(config, slug, at)
+    except (TimeProblem, ScaffoldProblem) as problem:
+        err.print(f"[red]error[/]: {problem}")
+        raise typer.Exit(2) from None
+    out.print(f"Created {path}")
+    out.print(
+        f"Next: write the text, save the image {path.stem}.jpg beside it, "
+        f"then run: campaign check {path}"
+    )
+
+
+@app.command()
+def plan(
+    include_drafts: Annotated[
+        bool, typer.Option("--drafts/--no-drafts", help="Show draft posts too.")
+    ] = True,
+) -> None:
+    """Show what goes out when and where, in local time, with each publication's state."""
+    from campaign.plan_view import plan_table
+
+    config = _config()
+    result = load_campaign(config)
+    posts = [p for p in result.posts if include_drafts or p.is_ready]
+    title = f"{config.campaign.name} — times in {config.campaign.timezone}"
+    out.print(plan_table(posts, datetime.now(UTC), title))
+    broken = {d.path for d in result.errors}
+    if broken:
+        err.print(
+            f"[yellow]{len(broken)} post file(s) have errors and are not in the plan.[/] "
+            "Run `campaign check` to see them."
+        )
+        raise typer.Exit(1)
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of printing.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of the post format (for editors' autocompletion)."""
+    text = json.dumps(post_json_schema(), ensure_ascii=False, indent=2) + "\n"
+    if output is None:
+        print(text, end="")
+    else:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"Wrote {output}")
+
+
+def main() -> None:
+    """Entry point of the `campaign` console script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None

@@ -1,0 +1,106 @@
+"""Read what an image file is without decoding its pixels.
+
+Opening with Pillow reads only the header (format, size, mode). Truncation is
+found from the file's tail: a JPEG ends with its EOI marker after the last
+scan, a PNG with its IEND chunk, a WebP's RIFF header states its length.
+"""
+
+from __future__ import annotations
+
+import struct
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image, UnidentifiedImageError
+
+SUPPORTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
+_TAIL_BYTES = 64 * 1024
+_HEIF_BRANDS = (b"heic", b"heix", b"heif", b"mif1", b"msf1", b"avif")
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """What the header says: format (JPEG, PNG, WebP), pixel size and colour mode."""
+
+    format: str
+    width: int
+    height: int
+    mode: str
+
+    @property
+    def megapixels(self) -> float:
+        return self.width * self.height / 1_000_000
+
+
+class ImageProblem(ValueError):
+    """The file cannot be used as a post image; the message says why and what to do."""
+
+
+def probe_image(path: Path, max_megapixels: float) -> ImageHeader:
+    """Identify ``path`` as a complete JPEG, PNG or WebP under the pixel limit."""
+    with path.open("rb") as stream:
+        head = stream.read(32)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                with Image.open(stream) as image:
+                    fmt, (width, height), mode = image.format or "?", image.size, image.mode
+        except Image.DecompressionBombError:
+            raise ImageProblem(_too_many_pixels_message(None, max_megapixels)) from None
+        except UnidentifiedImageError:
+            raise ImageProblem(_unidentified_message(head)) from None
+        except (OSError, SyntaxError, ValueError, struct.error) as exc:
+            raise ImageProblem(
+                f"the image is damaged and cannot be read ({exc}). Export it again."
+            ) from None
+        if fmt not in SUPPORTED_FORMATS:
+            raise ImageProblem(
+                f"this is a {fmt} image; use JPEG, PNG or WebP. Export or save it again as JPEG."
+            )
+        header = ImageHeader(SUPPORTED_FORMATS[fmt], width, height, mode)
+        if header.megapixels > max_megapixels:
+            raise ImageProblem(_too_many_pixels_message(header, max_megapixels))
+        if not _is_complete(stream, header.format):
+            raise ImageProblem(
+                "the image file is cut off (incomplete): it was probably not fully copied "
+                "or downloaded. Copy or export it again."
+            )
+    return header
+
+
+def _is_complete(stream, fmt: str) -> bool:
+    size = stream.seek(0, 2)
+    if fmt == "WebP":
+        stream.seek(4)
+        (declared,) = struct.unpack("<I", stream.read(4))
+        return size >= declared + 8
+    stream.seek(max(0, size - _TAIL_BYTES))
+    tail = stream.read().rstrip(b"\x00")
+    if fmt == "PNG":
+        return b"IEND" in tail[-1024:]
+    # JPEG: the end-of-image marker must follow the last start-of-scan in view.
+    end = tail.rfind(b"\xff\xd9")
+    return end != -1 and end > tail.rfind(b"\xff\xda")
+
+
+def _unidentified_message(head: bytes) -> str:
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return (
+            "this is a HEIC/HEIF photo (the iPhone's own format), which the platforms do "
+            "not take. Export it as JPEG (on the iPhone: Settings → Camera → Formats → "
+            "Most Compatible) and point `file` at the .jpg."
+        )
+    return (
+        "this file is not an image that can be read (or it is damaged). "
+        "Use a JPEG, PNG or WebP file."
+    )
+
+
+def _too_many_pixels_message(header: ImageHeader | None, max_megapixels: float) -> str:
+    size = f" ({header.width}×{header.height}, {header.megapixels:.0f} MP)" if header else ""
+    return (
+        f"the image is too large{size}: the limit is {max_megapixels:g} megapixels "
+        "([check] max_image_megapixels in config.toml). Scale it down, for example "
+        "to 4000 pixels on the long side."
+    )

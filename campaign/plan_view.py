@@ -1,0 +1,43 @@
+"""The campaign's plan as a table: what goes out when, where, in local time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.table import Table
+
+from campaign.post import Post
+
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def plan_rows(posts: Sequence[Post]) -> list[tuple[Post, str]]:
+    """One (post, channel) pair per publication, in time order."""
+    pairs = [(post, channel) for post in posts for channel in post.channels]
+    return sorted(pairs, key=lambda pair: (pair[0].publish_at.utc, pair[0].id, pair[1]))
+
+
+def plan_table(posts: Sequence[Post], now: datetime, title: str) -> Table:
+    """A rich table of every publication with its local time and state."""
+    table = Table(title=title, title_justify="left", expand=False)
+    for column in ("when", "post", "channel", "state", "lang", "text"):
+        table.add_column(column, overflow="fold" if column == "text" else "ellipsis")
+    for post, channel in plan_rows(posts):
+        local = post.publish_at.local
+        when = f"{_WEEKDAYS[local.weekday()]} {local:%Y-%m-%d %H:%M}"
+        state = publication_state(post, now)
+        style = {"draft": "dim", "past": "yellow"}.get(state, "")
+        first_line = post.caption_for(channel).strip().splitlines()[0:1]
+        text = first_line[0][:60] if first_line else ""
+        if len(post.images) > 1:
+            text = f"[{len(post.images)} images] {text}"
+        table.add_row(when, post.id, channel, state, post.language, text, style=style)
+    return table
+
+
+def publication_state(post: Post, now: datetime) -> str:
+    """draft, scheduled (ready, in the future) or past (ready, its time has gone)."""
+    if not post.is_ready:
+        return "draft"
+    return "scheduled" if post.publish_at.utc > now else "past"

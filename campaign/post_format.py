@@ -1,0 +1,123 @@
+"""The post file format: what keys a post YAML file may have and of what type.
+
+These pydantic models are the single definition of the format: the loader
+validates against them and ``campaign schema`` exports them as JSON Schema
+for editors. Rules that need more than types (files, times, limits) live in
+``campaign.rules``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from campaign.config import ChannelName
+
+NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+FocusWord = Literal["center", "top", "bottom", "left", "right"]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+BrandTemplate = Literal["band", "corner", "none"]
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ImageEntry(_Block):
+    """One image of the post; several make a carousel (Instagram) or album (Facebook)."""
+
+    file: NonEmptyText = Field(
+        description="Image file name, relative to the post file (JPEG, PNG or WebP).",
+        examples=["2021-09-15-demokratidagen.jpg"],
+    )
+    alt: NonEmptyText = Field(
+        description="Alt text: what the image shows, for people who cannot see it. Required.",
+    )
+    focus: tuple[Fraction, Fraction] | FocusWord | None = Field(
+        None,
+        description="What to keep when the image is cropped: [x, y] as fractions of width "
+        "and height (0 to 1), or center, top, bottom, left, right. Default: center.",
+    )
+
+
+class BrandBlock(_Block):
+    """How the image is branded."""
+
+    template: BrandTemplate = Field(
+        "band",
+        description="band: colour band with headline and logo; corner: logo mark only; "
+        "none: the image as it is.",
+    )
+    headline: str | None = Field(
+        None, max_length=80, description="Short headline for the band template."
+    )
+
+
+class FacebookBlock(_Block):
+    """Settings for Facebook only."""
+
+    caption: str | None = Field(None, description="Replaces `caption` on Facebook.")
+    link: str | None = Field(
+        None,
+        description="A link shown with the post (http or https).",
+        examples=["https://www.sodertalje.se/"],
+    )
+
+
+class InstagramBlock(_Block):
+    """Settings for Instagram only."""
+
+    caption: str | None = Field(None, description="Replaces `caption` on Instagram.")
+    first_comment: str | None = Field(
+        None, description="Posted as the first comment right after the post."
+    )
+
+
+class PostFile(_Block):
+    """One post: ``posts/YYYY-MM-DD-slug.yaml``, its images beside it."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        title="Campaign post",
+    )
+
+    publish_at: NonEmptyText = Field(
+        description="When to publish: local time in the campaign's time zone "
+        "(2021-09-15 09:00) or ISO 8601 with an offset (2021-09-15T09:00+02:00).",
+        examples=["2021-09-15 09:00"],
+    )
+    status: Literal["draft", "ready"] = Field(description="Only `ready` posts are ever published.")
+    channels: list[ChannelName] | None = Field(
+        None,
+        min_length=1,
+        description="Where to publish. Default: every channel enabled in config.toml.",
+    )
+    caption: str | None = Field(
+        None,
+        description="The text of the post. Required unless each channel block has its own.",
+    )
+    images: list[ImageEntry] = Field(
+        default_factory=list,
+        description="One or more images. Only a Facebook-only post may have none.",
+    )
+    brand: BrandBlock | Literal["none"] | None = Field(
+        None, description="Branding of the images, or `none`."
+    )
+    language: str | None = Field(
+        None,
+        pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
+        description="Language of the post (sv, en, ar, fi …). Default: config.toml's language.",
+    )
+    tags: list[NonEmptyText] = Field(
+        default_factory=list, description="Words for grouping posts in reports."
+    )
+    facebook: FacebookBlock | None = None
+    instagram: InstagramBlock | None = None
+
+
+def post_json_schema() -> dict[str, Any]:
+    """The JSON Schema of a post file, for editors (``# yaml-language-server: $schema=…``)."""
+    schema = PostFile.model_json_schema()
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}

@@ -1,0 +1,199 @@
+"""Read post files into :class:`Post` objects, reporting every problem at once.
+
+A broken file never stops the others: each file yields a post or diagnostics,
+and campaign-wide rules (gaps between posts, duplicate ids) run on those that loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from campaign.config import Config
+from campaign.diagnostics import Diagnostic, DiagnosticSink, Position, Severity
+from campaign.post import Post
+from campaign.post_format import BrandBlock, FacebookBlock, InstagramBlock, PostFile
+from campaign.rules.captions import check_captions, check_readability
+from campaign.rules.context import PostCheck
+from campaign.rules.images import check_images
+from campaign.rules.naming import check_channels_enabled, check_file_name
+from campaign.rules.schedule import check_schedule
+from campaign.timeparse import PublishTime, TimeProblem, parse_publish_time
+from campaign.validation_messages import did_you_mean, explain_errors
+from campaign.yaml_source import parse_yaml
+
+POST_SUFFIXES = (".yaml", ".yml")
+_ADAPTERS = {
+    name: TypeAdapter(Annotated[info.annotation, info])
+    for name, info in PostFile.model_fields.items()
+}
+_REQUIRED = [name for name, info in PostFile.model_fields.items() if info.is_required()]
+
+
+@dataclass
+class LoadResult:
+    """The posts that loaded and everything found wrong, sorted by file and line."""
+
+    posts: list[Post] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def errors(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Diagnostic]:
+        return [d for d in self.diagnostics if d.severity is Severity.WARNING]
+
+
+def find_post_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
+    """(post file, root of its images) for each file given or found in each folder given."""
+    found: list[tuple[Path, Path]] = []
+    for path in paths:
+        if path.is_dir():
+            found.extend(
+                (file, path)
+                for file in sorted(path.rglob("*"))
+                if file.suffix in POST_SUFFIXES and file.is_file() and not _hidden(file, path)
+            )
+        else:
+            found.append((path, path.parent))
+    return found
+
+
+def load_campaign(
+    config: Config, paths: Iterable[Path] | None = None, now: datetime | None = None
+) -> LoadResult:
+    """Load and check every post under ``paths`` (default: the configured posts folder).
+
+    ``now`` is the clock for "in the past" warnings (default: the real time).
+    """
+    result = LoadResult()
+    files = find_post_files(paths if paths is not None else [config.posts_dir])
+    for file, root in files:
+        post, diagnostics = load_post(file, root, config)
+        result.files += 1
+        result.diagnostics.extend(diagnostics)
+        if post is not None:
+            result.posts.append(post)
+    result.diagnostics.extend(check_schedule(result.posts, config, now or datetime.now(UTC)))
+    result.posts.sort(key=lambda p: (p.publish_at.utc, p.id))
+    result.diagnostics.sort(key=lambda d: d.sort_key)
+    return result
+
+
+def load_post(path: Path, root: Path, config: Config) -> tuple[Post | None, list[Diagnostic]]:
+    """Load one post file; the post is None when the file has any error."""
+    sink = DiagnosticSink(path)
+    text = _read_text(path, sink)
+    parsed = parse_yaml(text, sink) if text is not None else None
+    if parsed is None:
+        return None, sink.items
+    raw, source = parsed
+    check = PostCheck(path, root, config, source, sink)
+    if not isinstance(raw, dict):
+        sink.error(
+            Position(1, 1),
+            "post-shape",
+            "a post file must be a list of keys such as `publish_at:`, `status:` and "
+            "`caption:`, each at the start of a line. Run `campaign new` for an example.",
+        )
+        return None, sink.items
+    check.fields = _validate_fields(raw, check)
+    when = _check_time(check)
+    check_file_name(check, path.stem, when)
+    check_channels_enabled(check)
+    check_captions(check)
+    check_readability(check)
+    images = check_images(check)
+    if sink.has_errors or when is None or images is None:
+        return None, sink.items
+    return _build_post(check, path, when, images), sink.items
+
+
+def _read_text(path: Path, sink: DiagnosticSink) -> str | None:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        sink.error(Position(1, 1), "file-unreadable", f"the file cannot be read: {exc.strerror}.")
+        return None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        sink.error(
+            Position(line, 1),
+            "encoding",
+            "the file is not saved as UTF-8, so å, ä and ö would come out wrong. Save it "
+            "again with the encoding UTF-8 (in most editors: File → Save with encoding).",
+        )
+        return None
+
+
+def _validate_fields(raw: dict[str, Any], check: PostCheck) -> dict[str, Any]:
+    """Type-check each top-level field on its own, so one bad field hides no others."""
+    valid: dict[str, Any] = {}
+    for key, value in raw.items():
+        adapter = _ADAPTERS.get(key)
+        if adapter is None:
+            hint = did_you_mean(key, _ADAPTERS) or " Allowed keys: " + ", ".join(_ADAPTERS) + "."
+            check.sink.error(check.at_key(key), "unknown-key", f"unknown key `{key}`.{hint}")
+            continue
+        try:
+            valid[key] = adapter.validate_python(value)
+        except ValidationError as exc:
+            for loc, message in explain_errors(_prefixed(exc, key), PostFile):
+                check.sink.error(check.at(*loc), "invalid-value", message)
+    for key in _REQUIRED:
+        if key not in raw:
+            check.sink.error(
+                check.at(),
+                "missing-key",
+                f"`{key}` is missing. {PostFile.model_fields[key].description}",
+            )
+    return valid
+
+
+def _prefixed(exc: ValidationError, key: str) -> list[Any]:
+    return [{**error, "loc": (key, *error["loc"])} for error in exc.errors()]
+
+
+def _check_time(check: PostCheck) -> PublishTime | None:
+    written = check.fields.get("publish_at")
+    if written is None:
+        return None
+    try:
+        return parse_publish_time(written, check.config.zone)
+    except TimeProblem as problem:
+        check.sink.error(check.at("publish_at"), "publish-time", f"`publish_at`: {problem}")
+        return None
+
+
+def _build_post(check: PostCheck, path: Path, when: PublishTime, images: tuple) -> Post:
+    fields = check.fields
+    brand = fields.get("brand")
+    return Post(
+        id=path.stem,
+        path=path,
+        publish_at=when,
+        status=fields["status"],
+        channels=check.channels,
+        caption=fields.get("caption"),
+        images=images,
+        brand=BrandBlock(template="none") if brand == "none" else brand or BrandBlock(),
+        language=fields.get("language") or check.config.campaign.language,
+        tags=tuple(fields.get("tags") or ()),
+        facebook=fields.get("facebook") or FacebookBlock(),
+        instagram=fields.get("instagram") or InstagramBlock(),
+        source=check.source,
+    )
+
+
+def _hidden(file: Path, root: Path) -> bool:
+    return any(part.startswith((".", "_")) for part in file.relative_to(root).parts)

@@ -1,0 +1,54 @@
+"""What every per-post rule gets to look at."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from campaign.config import ChannelName, Config
+from campaign.diagnostics import DiagnosticSink, Position
+from campaign.yaml_source import FieldPath, SourceMap
+
+
+@dataclass
+class PostCheck:
+    """One post file being checked: its valid fields, where they stand, where to report.
+
+    ``fields`` holds only the top-level fields that passed type validation; a
+    rule whose field is absent from it has nothing to check (its type error was
+    already reported).
+    """
+
+    path: Path
+    root: Path
+    config: Config
+    source: SourceMap
+    sink: DiagnosticSink
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def at(self, *path: str | int) -> Position:
+        """Where the value at ``path`` is written (or the nearest thing around it)."""
+        return self.source.of(tuple(path))
+
+    def at_key(self, *path: str | int) -> Position:
+        return self.source.of_key(tuple(path))
+
+    @property
+    def channels(self) -> tuple[ChannelName, ...]:
+        """The channels this post goes to (configured default when not given)."""
+        given = self.fields.get("channels")
+        if given is None:
+            return self.config.enabled_channels
+        return tuple(dict.fromkeys(given))
+
+    @property
+    def is_ready(self) -> bool:
+        return self.fields.get("status") == "ready"
+
+    def caption_for(self, channel: ChannelName) -> tuple[str | None, FieldPath]:
+        """The caption going to ``channel`` and the place it was written."""
+        block = self.fields.get(channel)
+        if block is not None and block.caption is not None:
+            return block.caption, (channel, "caption")
+        return self.fields.get("caption"), ("caption",)

@@ -1,0 +1,160 @@
+"""Images: present, inside the posts tree, readable, within limits, fit for each channel."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from campaign.image_probe import ImageHeader, ImageProblem, probe_image
+from campaign.post import FOCUS_WORDS, PostImage
+from campaign.post_format import ImageEntry
+from campaign.rules.captions import check_placeholders
+from campaign.rules.context import PostCheck
+
+INSTAGRAM_RATIO_RANGE = (4 / 5, 1.91)
+INSTAGRAM_MAX_IMAGES = 10
+INSTAGRAM_MIN_WIDTH = 320
+INSTAGRAM_SHARP_WIDTH = 1080
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+
+
+def check_images(check: PostCheck) -> tuple[PostImage, ...] | None:
+    """Check every image entry; the images when all are usable, else None."""
+    entries: list[ImageEntry] | None = check.fields.get("images")
+    if entries is None:
+        return None
+    channels = check.channels
+    if not entries and "instagram" in channels:
+        check.sink.error(
+            check.at_key("images") if "images" in check.fields else check.at(),
+            "images-required",
+            "Instagram posts need at least one image: add `images:` with a `file` and an `alt`, "
+            "or remove instagram from `channels`.",
+        )
+    if "instagram" in channels and len(entries) > INSTAGRAM_MAX_IMAGES:
+        check.sink.error(
+            check.at("images", INSTAGRAM_MAX_IMAGES),
+            "instagram-carousel-size",
+            f"an Instagram carousel takes at most {INSTAGRAM_MAX_IMAGES} images; this post has "
+            f"{len(entries)}. Split it into two posts.",
+        )
+    images = [_check_entry(check, index, entry) for index, entry in enumerate(entries)]
+    if any(image is None for image in images):
+        return None
+    return tuple(image for image in images if image is not None)
+
+
+def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage | None:
+    where = check.at("images", index, "file")
+    _check_alt(check, index, entry)
+    path = _resolve_inside(check, index, entry.file)
+    if path is None:
+        return None
+    if not path.exists():
+        check.sink.error(
+            where, "image-missing", f"the image `{entry.file}` is not there.{_nearby(path)}"
+        )
+        return None
+    if not path.is_file():
+        check.sink.error(where, "image-not-file", f"`{entry.file}` is a folder, not an image.")
+        return None
+    megabytes = path.stat().st_size / 1_000_000
+    limit = check.config.check.max_image_megabytes
+    if megabytes > limit:
+        check.sink.error(
+            where,
+            "image-too-big",
+            f"`{entry.file}` is {megabytes:.0f} MB; the limit is {limit:g} MB "
+            "([check] max_image_megabytes). Export it at a lower quality or size.",
+        )
+        return None
+    try:
+        header = probe_image(path, check.config.check.max_image_megapixels)
+    except ImageProblem as problem:
+        check.sink.error(where, "image-unreadable", f"`{entry.file}`: {problem}")
+        return None
+    _check_fit(check, index, entry, header)
+    focus = entry.focus if isinstance(entry.focus, tuple) else FOCUS_WORDS[entry.focus or "center"]
+    return PostImage(path, entry.file, entry.alt, focus, header.width, header.height, header.format)
+
+
+def _resolve_inside(check: PostCheck, index: int, file: str) -> Path | None:
+    """The image's path if it stays inside the posts tree, symlinks followed."""
+    where = check.at("images", index, "file")
+    written = Path(file)
+    if written.is_absolute() or file.startswith(("~", "\\")) or ":" in written.parts[0]:
+        check.sink.error(
+            where,
+            "image-outside",
+            f"`{file}` is an absolute path. Put the image in the posts folder beside the "
+            "post file and write just its name.",
+        )
+        return None
+    path = check.path.parent / written
+    root = check.root.resolve()
+    if not path.resolve().is_relative_to(root):
+        how = "links to a file" if ".." not in written.parts else "is"
+        check.sink.error(
+            where,
+            "image-outside",
+            f"`{file}` {how} outside the posts folder ({check.root}). Images must be inside "
+            "the posts folder, so that they are reviewed and kept in git with the post. "
+            "Copy the image beside the post file and write just its name.",
+        )
+        return None
+    return path
+
+
+def _nearby(path: Path) -> str:
+    folder = path.parent
+    if not folder.is_dir():
+        return f" The folder {folder} does not exist either."
+    names = [p.name for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES]
+    close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
+    if close:
+        return f" Did you mean `{close[0]}`?"
+    return " Check the spelling, and that the image was added beside the post file."
+
+
+def _check_alt(check: PostCheck, index: int, entry: ImageEntry) -> None:
+    alt = entry.alt.strip()
+    check_placeholders(check, alt, ("images", index, "alt"))
+    if len(alt.split()) < 3 or alt.lower() == Path(entry.file).stem.lower():
+        check.sink.warning(
+            check.at("images", index, "alt"),
+            "alt-too-short",
+            f'the alt text "{alt}" says too little. Describe what the image shows and any '
+            "text in it, in a sentence, for people who use a screen reader.",
+        )
+
+
+def _check_fit(check: PostCheck, index: int, entry: ImageEntry, header: ImageHeader) -> None:
+    if "instagram" not in check.channels:
+        return
+    where = check.at("images", index, "file")
+    low, high = INSTAGRAM_RATIO_RANGE
+    ratio = header.width / header.height
+    kept = high / ratio if ratio > high else ratio / low if ratio < low else 1.0
+    if kept < 0.5:
+        shape = "wide" if ratio > high else "tall"
+        check.sink.error(
+            where,
+            "instagram-ratio",
+            f"`{entry.file}` ({header.width}×{header.height}) is too {shape} for Instagram, "
+            f"which takes 4:5 (portrait) to 1.91:1 (landscape): {100 - kept * 100:.0f} % of it "
+            "would be cut away. Crop it to a less extreme shape, or post it on Facebook only.",
+        )
+    if header.width < INSTAGRAM_MIN_WIDTH:
+        check.sink.error(
+            where,
+            "instagram-too-small",
+            f"`{entry.file}` is {header.width} pixels wide; Instagram needs at least "
+            f"{INSTAGRAM_MIN_WIDTH}. Use a larger version of the image.",
+        )
+    elif header.width < INSTAGRAM_SHARP_WIDTH:
+        check.sink.warning(
+            where,
+            "image-small",
+            f"`{entry.file}` is only {header.width}×{header.height}: on Instagram (1080 pixels "
+            "wide) it will be enlarged and look blurry. Use a larger version if there is one.",
+        )

@@ -1,0 +1,1 @@
+"""One module per platform over one common interface (Facebook, Instagram, outbox)."""

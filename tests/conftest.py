@@ -1,0 +1,86 @@
+"""Shared fixtures: a campaign folder on disk with a config, posts and real image files."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from campaign.config import Config, parse_config
+from campaign.diagnostics import Diagnostic
+from campaign.post import Post
+from campaign.post_loader import load_campaign
+
+# A clock after the sample campaign and before the DST tests' dates.
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+BASE_CONFIG = """\
+[campaign]
+name = "Test campaign"
+timezone = "Europe/Stockholm"
+posts = "posts"
+"""
+
+GOOD_POST = """\
+publish_at: 2030-09-15 09:00
+channels: [facebook, instagram]
+status: ready
+caption: |
+  Idag är det demokratins dag. Kom och prata med oss.
+  #demokrati100
+images:
+  - file: bild.jpg
+    alt: Tre personer framför en vallokal med skylten Röstning.
+"""
+
+
+def write_image(path: Path, size: tuple[int, int] = (1600, 2000), fmt: str = "JPEG") -> Path:
+    """A small real image file of the given pixel size and format."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, (27, 54, 93)).save(path, fmt)
+    return path
+
+
+class Campaign:
+    """A campaign folder in a temporary directory: config.toml, posts/, images."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.posts = root / "posts"
+        self.posts.mkdir(parents=True, exist_ok=True)
+        self.config_text = BASE_CONFIG
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.toml"
+
+    def config(self, extra: str = "") -> Config:
+        self.config_path.write_text(self.config_text + textwrap.dedent(extra), encoding="utf-8")
+        return parse_config(self.config_path.read_text(encoding="utf-8"), self.config_path)
+
+    def post(self, name: str, text: str, image: str | None = "bild.jpg") -> Path:
+        """Write ``posts/<name>.yaml`` (dedented) and, if named, a valid image beside it."""
+        path = self.posts / f"{name}.yaml"
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        if image and not (self.posts / image).exists():
+            write_image(self.posts / image)
+        return path
+
+    def load(self, extra_config: str = "") -> tuple[list[Post], list[Diagnostic]]:
+        result = load_campaign(self.config(extra_config), now=NOW)
+        return result.posts, result.diagnostics
+
+
+@pytest.fixture
+def campaign(tmp_path: Path) -> Campaign:
+    return Campaign(tmp_path)
+
+
+@pytest.fixture
+def codes() -> Callable[[list[Diagnostic]], list[str]]:
+    """The diagnostic codes, in order, for compact assertions."""
+    return lambda diagnostics: [d.code for d in diagnostics]
