@@ -46,7 +46,8 @@ def summary_line(diagnostics: Sequence[Diagnostic], files: int, strict: bool) ->
     counted = f"{_plural(files, 'post file')}: {_plural(errors, 'error')}, "
     counted += _plural(warnings, "warning")
     if errors or (strict and warnings):
-        return f"✗ {counted}. Fix the errors above{' and warnings' if strict else ''}, then check again."
+        fix = "errors and warnings" if strict else "errors"
+        return f"✗ {counted}. Fix the {fix} above, then check again."
     return f"✓ {counted}. All good."
 
 

@@ -160,11 +160,10 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         settings = ConfigFile.model_validate(raw)
     except ValidationError as exc:
-        for loc, explained in explain_errors(exc.errors(), ConfigFile):
-            keys = tuple(str(part) for part in loc)
+        for problem in explain_errors(exc.errors(), ConfigFile, _dotted):
+            keys = tuple(str(part) for part in problem.loc)
             position = positions.get(keys) or positions.get(keys[:-1]) or Position(1, 1)
-            message = _secret_hint(keys) or explained
-            sink.error(position, "config-invalid", f"[{'.'.join(keys[:-1]) or 'top'}] {message}")
+            sink.error(position, "config-invalid", _secret_hint(keys) or problem.message)
         raise ConfigError(sink.items) from None
     return _checked(settings, path.parent.resolve(), path, sink, positions)
 
@@ -198,6 +197,10 @@ def _checked(
     if sink.items:
         raise ConfigError(sink.items)
     return config
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    return f"`{'.'.join(str(part) for part in loc)}`"
 
 
 def _secret_hint(loc: tuple[str, ...]) -> str | None:

@@ -103,7 +103,9 @@ class PostFile(_Block):
         description="One or more images. Only a Facebook-only post may have none.",
     )
     brand: BrandBlock | Literal["none"] | None = Field(
-        None, description="Branding of the images, or `none`."
+        None,
+        description="Write `brand: none` for no branding, or a block with `template:` "
+        "(band, corner or none) and `headline:`.",
     )
     language: str | None = Field(
         None,

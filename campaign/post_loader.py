@@ -148,8 +148,11 @@ def _validate_fields(raw: dict[str, Any], check: PostCheck) -> dict[str, Any]:
         try:
             valid[key] = adapter.validate_python(value)
         except ValidationError as exc:
-            for loc, message in explain_errors(_prefixed(exc, key), PostFile):
-                check.sink.error(check.at(*loc), "invalid-value", message)
+            for problem in explain_errors(_prefixed(exc, key), PostFile):
+                if problem.kind == "extra_forbidden":
+                    check.sink.error(check.at_key(*problem.loc), "unknown-key", problem.message)
+                else:
+                    check.sink.error(check.at(*problem.loc), "invalid-value", problem.message)
     for key in _REQUIRED:
         if key not in raw:
             check.sink.error(

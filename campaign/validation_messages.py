@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
-from typing import Any, get_args
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple, get_args
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 
 Loc = tuple[str | int, ...]
+
+
+class Explained(NamedTuple):
+    """A validation problem in plain words: where, what, and pydantic's kind of error."""
+
+    loc: Loc
+    message: str
+    kind: str
+
 
 _TYPE_WORDS = {
     "string_type": "text",
@@ -26,6 +35,14 @@ _TYPE_WORDS = {
     "dict_type": "a block of keys indented below it",
     "model_type": "a block of keys indented below it",
     "model_attributes_type": "a block of keys indented below it",
+}
+
+
+_BOUNDS = {
+    "greater_than_equal": ("at least", "ge"),
+    "less_than_equal": ("at most", "le"),
+    "greater_than": ("more than", "gt"),
+    "less_than": ("less than", "lt"),
 }
 
 
@@ -48,28 +65,60 @@ def describe_location(loc: Sequence[str | int]) -> str:
     return ", ".join(parts) if parts else "the file"
 
 
-def explain_errors(errors: Sequence[ErrorDetails], model: type[BaseModel]) -> list[tuple[Loc, str]]:
+def explain_errors(
+    errors: Sequence[ErrorDetails],
+    model: type[BaseModel],
+    describe: Callable[[Loc], str] | None = None,
+) -> list[Explained]:
     """One message per place that failed validation against ``model``.
 
-    A value that fits no branch of a union (``focus: [2, 0]``) fails once per
-    branch in pydantic; here it becomes one message quoting the field's description.
+    A value that fits no branch of a union (``focus: middle``) fails once per
+    branch in pydantic; here it becomes one message quoting the field's
+    description. When the value has the shape of one branch (``focus: [2, 0]``),
+    that branch's own errors are reported instead, as they are more precise.
     """
+    describe = describe or describe_location
     grouped: dict[Loc, list[ErrorDetails]] = {}
     for error in errors:
-        grouped.setdefault(tuple(_visible_loc(error["loc"])), []).append(error)
-    messages: list[tuple[Loc, str]] = []
-    for loc, group in grouped.items():
-        first = group[0]
-        field = field_at(model, loc)
-        described = field is not None and field.description
-        is_union_failure = len(group) > 1 or len(first["loc"]) != len(loc)
-        if described and (is_union_failure or first["type"] == "string_pattern_mismatch"):
-            message = f"{describe_location(loc)} is {_show(first.get('input'))}, which is not "
-            message += f"valid here. {field.description}"
-        else:
-            message = explain_error(first, list(_fields_of(model_at(model, loc[:-1]))))
-        messages.append((loc, message))
+        grouped.setdefault(_union_key(error["loc"]), []).append(error)
+    messages: list[Explained] = []
+    for key, group in grouped.items():
+        in_union = any(_is_branch_tag(part) for e in group for part in e["loc"])
+        specific = [e for e in group if not _is_branch_tag(e["loc"][-1])]
+        branches = {next((p for p in e["loc"] if _is_branch_tag(p)), None) for e in specific}
+        field = field_at(model, key)
+        if in_union and (not specific or len(branches) > 1) and field and field.description:
+            given = _show(group[0].get("input"))
+            text = f"{describe(key)} is {given}, which is not valid here. {field.description}"
+            messages.append(Explained(key, text, "union"))
+            continue
+        for error in specific or group:
+            loc = tuple(_visible_loc(error["loc"]))
+            if error["type"] == "string_pattern_mismatch" and (found := field_at(model, loc)):
+                message = f"{describe(loc)} is {_show(error.get('input'))}, which is "
+                message += f"not valid here. {found.description}"
+            else:
+                known = list(_fields_of(model_at(model, loc[:-1])))
+                message = explain_error(error, known, describe)
+            messages.append(Explained(loc, message, error["type"]))
     return messages
+
+
+def _union_key(loc: Sequence[str | int]) -> Loc:
+    """The visible part of ``loc`` before its first union branch tag."""
+    key: list[str | int] = []
+    for part in loc:
+        if _is_branch_tag(part):
+            break
+        key.append(part)
+    return tuple(key)
+
+
+def _is_branch_tag(part: str | int) -> bool:
+    """pydantic names union branches in error locations: ``literal['none']``, ``BrandBlock``."""
+    return isinstance(part, str) and (
+        "[" in part or part[:1].isupper() or part in {"str", "int", "float", "bool", "none"}
+    )
 
 
 def model_at(model: type[BaseModel] | None, loc: Sequence[str | int]) -> type[BaseModel] | None:
@@ -106,13 +155,17 @@ def _fields_of(model: type[BaseModel] | None) -> Iterable[str]:
     return model.model_fields if model else ()
 
 
-def explain_error(error: ErrorDetails, known_keys: Sequence[str] = ()) -> str:
+def explain_error(
+    error: ErrorDetails,
+    known_keys: Sequence[str] = (),
+    describe: Callable[[Loc], str] = describe_location,
+) -> str:
     """One plain sentence for one pydantic error.
 
     ``known_keys`` are the keys allowed where the error is, for "did you mean".
     """
     loc = tuple(_visible_loc(error["loc"]))
-    where = describe_location(loc)
+    where = describe(loc)
     kind = error["type"]
     given = error.get("input")
     if kind == "extra_forbidden":
@@ -137,8 +190,9 @@ def explain_error(error: ErrorDetails, known_keys: Sequence[str] = ()) -> str:
         return f"{where} is too long: at most {limit} characters."
     if kind in ("too_short", "too_long"):
         return f"{where}: {error['msg'].lower()}."
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        return f"{where} is {_show(given)}: it {error['msg'].lower()}."
+    if kind in _BOUNDS:
+        word, bound = _BOUNDS[kind]
+        return f"{where} is {_show(given)}, but must be {word} {error.get('ctx', {}).get(bound):g}."
     if kind == "value_error":
         return f"{where}: {error['msg'].removeprefix('Value error, ')}"
     return f"{where}: {error['msg']}."
@@ -146,10 +200,7 @@ def explain_error(error: ErrorDetails, known_keys: Sequence[str] = ()) -> str:
 
 def _visible_loc(loc: Sequence[str | int]) -> Iterable[str | int]:
     """Drop the names pydantic gives to union branches (``str``, ``literal['none']``…)."""
-    for item in loc:
-        if isinstance(item, str) and ("[" in item or item in {"str", "int", "float", "list"}):
-            continue
-        yield item
+    return (part for part in loc if not _is_branch_tag(part))
 
 
 def _show(value: Any) -> str:

@@ -143,7 +143,7 @@ class _Converter:
 
 def _scalar(node: yaml.ScalarNode) -> Any:
     value: str = node.value
-    if node.style is not None:  # quoted or block scalars are always text
+    if node.style:  # quoted or block scalars are always text (plain: None, or "" in libyaml)
         return value
     if value in _NULLS:
         return None
