@@ -130,7 +130,9 @@ def plan(
     result = load_campaign(config)
     posts = [p for p in result.posts if include_drafts or p.is_ready]
     title = f"{config.campaign.name} — times in {config.campaign.timezone}"
-    out.print(plan_table(posts, datetime.now(UTC), title))
+    # Not a terminal (a pipe, a CI log): no width to fit, so don't cut the table short.
+    console = out if out.is_terminal else Console(width=160, highlight=False)
+    console.print(plan_table(posts, datetime.now(UTC), title))
     broken = {d.path for d in result.errors}
     if broken:
         err.print(

@@ -21,8 +21,11 @@ def plan_rows(posts: Sequence[Post]) -> list[tuple[Post, str]]:
 def plan_table(posts: Sequence[Post], now: datetime, title: str) -> Table:
     """A rich table of every publication with its local time and state."""
     table = Table(title=title, title_justify="left", expand=False)
-    for column in ("when", "post", "channel", "state", "lang", "text"):
-        table.add_column(column, overflow="fold" if column == "text" else "ellipsis")
+    longest_id = max((len(post.id) for post in posts), default=4)
+    for column, width in (("when", 20), ("post", longest_id), ("channel", 9), ("state", 9)):
+        table.add_column(column, no_wrap=True, min_width=width)
+    table.add_column("lang", no_wrap=True)
+    table.add_column("text", no_wrap=True, overflow="ellipsis", max_width=48)
     for post, channel in plan_rows(posts):
         local = post.publish_at.local
         when = f"{_WEEKDAYS[local.weekday()]} {local:%Y-%m-%d %H:%M}"
