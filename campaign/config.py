@@ -46,7 +46,8 @@ class CheckSection(_Section):
 
     max_lix: float = Field(45, ge=10, le=100)
     min_gap_minutes: int = Field(30, ge=0)
-    max_image_megapixels: float = Field(100, gt=0)
+    # Pillow's own ceiling against decompression bombs is 2 × 89.48 MP.
+    max_image_megapixels: float = Field(100, gt=0, le=178)
     max_image_megabytes: float = Field(50, gt=0)
 
 

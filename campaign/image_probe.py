@@ -16,6 +16,9 @@ from PIL import Image, UnidentifiedImageError
 
 SUPPORTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 _TAIL_BYTES = 64 * 1024
+# Pillow refuses to open anything above twice its MAX_IMAGE_PIXELS (a decompression bomb);
+# [check] max_image_megapixels cannot go above this.
+PILLOW_MEGAPIXEL_CEILING = 2 * (Image.MAX_IMAGE_PIXELS or 0) // 1_000_000
 _HEIF_BRANDS = (b"heic", b"heix", b"heif", b"mif1", b"msf1", b"avif")
 
 
@@ -39,7 +42,13 @@ class ImageProblem(ValueError):
 
 def probe_image(path: Path, max_megapixels: float) -> ImageHeader:
     """Identify ``path`` as a complete JPEG, PNG or WebP under the pixel limit."""
-    with path.open("rb") as stream:
+    try:
+        stream = path.open("rb")
+    except OSError as exc:
+        raise ImageProblem(
+            f"the file cannot be opened ({exc.strerror}). Check that it is readable."
+        ) from None
+    with stream:
         head = stream.read(32)
         try:
             with warnings.catch_warnings():
@@ -52,7 +61,8 @@ def probe_image(path: Path, max_megapixels: float) -> ImageHeader:
             raise ImageProblem(_unidentified_message(head)) from None
         except (OSError, SyntaxError, ValueError, struct.error) as exc:
             raise ImageProblem(
-                f"the image is damaged and cannot be read ({exc}). Export it again."
+                f"the image is damaged or cut off and cannot be read ({exc}). "
+                "Copy or export it again."
             ) from None
         if fmt not in SUPPORTED_FORMATS:
             raise ImageProblem(
@@ -99,8 +109,9 @@ def _unidentified_message(head: bytes) -> str:
 
 def _too_many_pixels_message(header: ImageHeader | None, max_megapixels: float) -> str:
     size = f" ({header.width}×{header.height}, {header.megapixels:.0f} MP)" if header else ""
+    limit = max_megapixels if header else min(max_megapixels, PILLOW_MEGAPIXEL_CEILING)
     return (
-        f"the image is too large{size}: the limit is {max_megapixels:g} megapixels "
+        f"the image is too large{size}: the limit is {limit:g} megapixels "
         "([check] max_image_megapixels in config.toml). Scale it down, for example "
         "to 4000 pixels on the long side."
     )

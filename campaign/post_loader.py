@@ -153,6 +153,9 @@ def _validate_fields(raw: dict[str, Any], check: PostCheck) -> dict[str, Any]:
                     check.sink.error(check.at_key(*problem.loc), "unknown-key", problem.message)
                 else:
                     check.sink.error(check.at(*problem.loc), "invalid-value", problem.message)
+    for key, info in PostFile.model_fields.items():
+        if key not in raw and not info.is_required():
+            valid[key] = info.get_default(call_default_factory=True)
     for key in _REQUIRED:
         if key not in raw:
             check.sink.error(

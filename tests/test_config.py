@@ -109,3 +109,8 @@ def test_key_positions_skip_multiline_strings() -> None:
     assert ("a", "y") not in positions
     assert positions[("a", "z")] == Position(5, 1)
     assert positions[("b", "c", "w")] == Position(7, 3)
+
+
+def test_pixel_limit_cannot_exceed_pillows_bomb_ceiling(tmp_path: Path) -> None:
+    [message] = problems("[check]\nmax_image_megapixels = 500\n", tmp_path)
+    assert "max_image_megapixels" in message and "at most 178" in message

@@ -56,7 +56,12 @@ def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage |
         )
         return None
     if not path.is_file():
-        check.sink.error(where, "image-not-file", f"`{entry.file}` is a folder, not an image.")
+        check.sink.error(
+            where,
+            "image-not-file",
+            f"`{entry.file}` is a folder, not an image. Write the name of the image file "
+            "itself, or move the image beside the post file.",
+        )
         return None
     megabytes = path.stat().st_size / 1_000_000
     limit = check.config.check.max_image_megabytes
@@ -64,7 +69,7 @@ def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage |
         check.sink.error(
             where,
             "image-too-big",
-            f"`{entry.file}` is {megabytes:.0f} MB; the limit is {limit:g} MB "
+            f"`{entry.file}` is {megabytes:.3g} MB; the limit is {limit:g} MB "
             "([check] max_image_megabytes). Export it at a lower quality or size.",
         )
         return None
@@ -92,7 +97,16 @@ def _resolve_inside(check: PostCheck, index: int, file: str) -> Path | None:
         return None
     path = check.path.parent / written
     root = check.root.resolve()
-    if not path.resolve().is_relative_to(root):
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a symbolic link that points to itself
+        check.sink.error(
+            where,
+            "image-link-loop",
+            f"`{file}` is a link that leads back to itself. Replace it with the image file.",
+        )
+        return None
+    if not resolved.is_relative_to(root):
         how = "links to a file" if ".." not in written.parts else "is"
         check.sink.error(
             where,
