@@ -55,6 +55,9 @@ class Post:
         return self.status == "ready"
 
     def caption_for(self, channel: ChannelName) -> str:
-        """The text that goes to ``channel``: its own caption, else the common one."""
+        """The text that goes to ``channel``: its own caption, else the common one.
+
+        Trailing white space is dropped (YAML's ``caption: |`` ends with a line break).
+        """
         block = self.facebook if channel == "facebook" else self.instagram
-        return (block.caption if block.caption is not None else self.caption) or ""
+        return ((block.caption if block.caption is not None else self.caption) or "").rstrip()

@@ -6,8 +6,14 @@ import re
 
 HASHTAG = re.compile(r"(?<![\w&#])#(\w+)")
 MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?)")
+
+# A link ends before trailing punctuation (the full stop ending a sentence is not part of
+# it); a bare domain counts only for common top-level domains, and not after an @ (e-mail).
+_LINK_END = r"[^\s<>()\"'.,!?:;]"
+_LINK_BODY = r"[^\s<>()\"']"
 URL = re.compile(
-    r"\b(?:https?://|www\.)[^\s<>()\"']*[^\s<>()\"'.,!?:;]|\b[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:se|com|org|net|nu|eu|gov)"
-    r"(?:/[^\s<>()\"']*)?(?![\w.])",
+    rf"(?<![@\w.])(?:https?://|www\.){_LINK_BODY}*{_LINK_END}"
+    rf"|(?<![@\w.])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:se|com|org|net|nu|eu|gov|fi|info)\b"
+    rf"(?:/(?:{_LINK_BODY}*{_LINK_END})?)?",
     re.IGNORECASE,
 )

@@ -27,11 +27,11 @@ def check_captions(check: PostCheck) -> None:
             continue
         if channel == "instagram":
             _check_instagram_text(check, text, where, "caption")
-        elif len(text) > FACEBOOK_MAX_CHARACTERS:
+        elif (length := len(text.rstrip())) > FACEBOOK_MAX_CHARACTERS:
             check.sink.error(
                 check.at(*where),
                 "facebook-caption-length",
-                f"the Facebook caption has {len(text):,} characters; Facebook takes at most "
+                f"the Facebook caption has {length:,} characters; Facebook takes at most "
                 f"{FACEBOOK_MAX_CHARACTERS:,}. Shorten it.",
             )
         if where not in placeholders_checked:
@@ -43,7 +43,7 @@ def check_captions(check: PostCheck) -> None:
 def check_readability(check: PostCheck) -> None:
     """Swedish captions should be plain: warn above the configured LIX."""
     language = check.fields.get("language") or check.config.campaign.language
-    if language != "sv":
+    if language.split("-")[0] != "sv":
         return
     limit = check.config.check.max_lix
     seen: set[str] = set()
@@ -73,11 +73,12 @@ def _missing_caption(check: PostCheck, channel: ChannelName) -> None:
 
 
 def _check_instagram_text(check: PostCheck, text: str, where: FieldPath, what: str) -> None:
-    if len(text) > INSTAGRAM_MAX_CHARACTERS:
+    length = len(text.rstrip())  # as sent: the line break that ends a `|` block is dropped
+    if length > INSTAGRAM_MAX_CHARACTERS:
         check.sink.error(
             check.source.in_text(where, text, INSTAGRAM_MAX_CHARACTERS),
             "instagram-caption-length",
-            f"the Instagram {what} has {len(text):,} characters; Instagram cuts it off after "
+            f"the Instagram {what} has {length:,} characters; Instagram cuts it off after "
             f"{INSTAGRAM_MAX_CHARACTERS:,}. Shorten it, or give Instagram its own shorter "
             "text under `instagram:` → `caption:`.",
         )
