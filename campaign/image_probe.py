@@ -11,6 +11,7 @@ import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image, UnidentifiedImageError
 
@@ -79,17 +80,24 @@ def probe_image(path: Path, max_megapixels: float) -> ImageHeader:
     return header
 
 
-def _is_complete(stream, fmt: str) -> bool:
+def _is_complete(stream: BinaryIO, fmt: str) -> bool:
     size = stream.seek(0, 2)
     if fmt == "WebP":
         stream.seek(4)
         (declared,) = struct.unpack("<I", stream.read(4))
         return size >= declared + 8
-    stream.seek(max(0, size - _TAIL_BYTES))
+    # The common case reads 64 bytes: a PNG's IEND chunk, a JPEG's end-of-image marker.
+    stream.seek(max(0, size - 64))
     tail = stream.read().rstrip(b"\x00")
+    if tail.endswith(b"\xff\xd9") if fmt == "JPEG" else b"IEND" in tail:
+        return True
+    # Some cameras append data after the image: look further back.
+    stream.seek(max(0, size - _TAIL_BYTES))
+    tail = stream.read()
     if fmt == "PNG":
-        return b"IEND" in tail[-1024:]
-    # JPEG: the end-of-image marker must follow the last start-of-scan in view.
+        return b"IEND" in tail
+    # JPEG: the end-of-image marker must follow the last start-of-scan in view (an EXIF
+    # thumbnail has its own pair, before the main image's scans).
     end = tail.rfind(b"\xff\xd9")
     return end != -1 and end > tail.rfind(b"\xff\xda")
 

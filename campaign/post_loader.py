@@ -6,7 +6,10 @@ and campaign-wide rules (gaps between posts, duplicate ids) run on those that lo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import gc
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -33,6 +36,13 @@ _ADAPTERS = {
     for name, info in PostFile.model_fields.items()
 }
 _REQUIRED = [name for name, info in PostFile.model_fields.items() if info.is_required()]
+# Default factories of the optional fields, looked up once (pydantic's get_default inspects
+# the factory's signature on every call).
+_DEFAULTS: dict[str, Callable[[], Any]] = {
+    name: info.default_factory or (lambda value=info.default: value)  # type: ignore[misc]
+    for name, info in PostFile.model_fields.items()
+    if not info.is_required()
+}
 
 
 @dataclass
@@ -53,17 +63,22 @@ class LoadResult:
 
 
 def find_post_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
-    """(post file, root of its images) for each file given or found in each folder given."""
+    """(post file, root of its images) for each file given or found in each folder given.
+
+    Folders whose names start with ``.`` or ``_`` are skipped (``_archive``, ``.git``).
+    """
     found: list[tuple[Path, Path]] = []
     for path in paths:
-        if path.is_dir():
-            found.extend(
-                (file, path)
-                for file in sorted(path.rglob("*"))
-                if file.suffix in POST_SUFFIXES and file.is_file() and not _hidden(file, path)
-            )
-        else:
+        if not path.is_dir():
             found.append((path, path.parent))
+            continue
+        for folder, subfolders, names in os.walk(path):
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith((".", "_")))
+            found.extend(
+                (Path(folder, name), path)
+                for name in sorted(names)
+                if name.endswith(POST_SUFFIXES) and not name.startswith((".", "_"))
+            )
     return found
 
 
@@ -76,20 +91,46 @@ def load_campaign(
     """
     result = LoadResult()
     files = find_post_files(paths if paths is not None else [config.posts_dir])
-    for file, root in files:
-        post, diagnostics = load_post(file, root, config)
-        result.files += 1
-        result.diagnostics.extend(diagnostics)
-        if post is not None:
-            result.posts.append(post)
+    resolved_roots: dict[Path, Path] = {}
+    with _cyclic_gc_paused():
+        for file, root in files:
+            if root not in resolved_roots:
+                resolved_roots[root] = root.resolve()
+            post, diagnostics = load_post(file, resolved_roots[root], config)
+            result.files += 1
+            result.diagnostics.extend(diagnostics)
+            if post is not None:
+                result.posts.append(post)
     result.diagnostics.extend(check_schedule(result.posts, config, now or datetime.now(UTC)))
     result.posts.sort(key=lambda p: (p.publish_at.utc, p.id))
     result.diagnostics.sort(key=lambda d: d.sort_key)
     return result
 
 
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Keep the cyclic garbage collector off the loaded posts.
+
+    A load allocates many small objects that stay alive (the posts and their YAML
+    nodes) and makes no reference cycles, so the collector's repeated scans of them
+    are wasted work: about 20 % of `campaign check` on 1,000 posts. The survivors
+    are frozen afterwards (still freed by reference counting when dropped).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.freeze()
+        if was_enabled:
+            gc.enable()
+
+
 def load_post(path: Path, root: Path, config: Config) -> tuple[Post | None, list[Diagnostic]]:
-    """Load one post file; the post is None when the file has any error."""
+    """Load one post file; the post is None when the file has any error.
+
+    ``root`` is the resolved folder its images must stay inside.
+    """
     sink = DiagnosticSink(path)
     text = _read_text(path, sink)
     parsed = parse_yaml(text, sink) if text is not None else None
@@ -153,9 +194,9 @@ def _validate_fields(raw: dict[str, Any], check: PostCheck) -> dict[str, Any]:
                     check.sink.error(check.at_key(*problem.loc), "unknown-key", problem.message)
                 else:
                     check.sink.error(check.at(*problem.loc), "invalid-value", problem.message)
-    for key, info in PostFile.model_fields.items():
-        if key not in raw and not info.is_required():
-            valid[key] = info.get_default(call_default_factory=True)
+    for key, make_default in _DEFAULTS.items():
+        if key not in raw:
+            valid[key] = make_default()
     for key in _REQUIRED:
         if key not in raw:
             check.sink.error(
@@ -199,7 +240,3 @@ def _build_post(check: PostCheck, path: Path, when: PublishTime, images: tuple) 
         instagram=fields.get("instagram") or InstagramBlock(),
         source=check.source,
     )
-
-
-def _hidden(file: Path, root: Path) -> bool:
-    return any(part.startswith((".", "_")) for part in file.relative_to(root).parts)

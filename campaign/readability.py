@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import re
 
-from campaign.text_patterns import HASHTAG, MENTION, URL
+from campaign.text_patterns import HASHTAG, MENTION, without_urls
 
+_TAGS = re.compile(f"{HASHTAG.pattern}|{MENTION.pattern}")
 _WORD = re.compile(r"[^\W\d_]+(?:[-'’][^\W\d_]+)*")
-_SENTENCE_END = re.compile(r"[.!?:;]+|\n")
+# A sentence: from a letter up to . ! ? : ; or the end of the line.
+_SENTENCE = re.compile(r"[^\W\d_][^.!?:;\n]*")
 MIN_WORDS = 15
 
 
 def lix(text: str) -> float | None:
     """The LIX of ``text``, or None when it has too few words for a fair score."""
-    prose = URL.sub(" ", MENTION.sub(" ", HASHTAG.sub(" ", text)))
-    sentences = [s for s in _SENTENCE_END.split(prose) if _WORD.search(s)]
+    prose = without_urls(_TAGS.sub(" ", text))
     words = _WORD.findall(prose)
-    if len(words) < MIN_WORDS or not sentences:
+    if len(words) < MIN_WORDS:
         return None
-    long_words = sum(1 for word in words if len(word.replace("-", "")) > 6)
-    return len(words) / len(sentences) + 100 * long_words / len(words)
+    sentences = len(_SENTENCE.findall(prose))
+    long_words = sum(len(word) - word.count("-") > 6 for word in words)
+    return len(words) / sentences + 100 * long_words / len(words)
 
 
 def lix_band(score: float) -> str:

@@ -17,3 +17,16 @@ URL = re.compile(
     rf"(?:/(?:{_LINK_BODY}*{_LINK_END})?)?",
     re.IGNORECASE,
 )
+# Cheap to search for (it starts with a literal): most captions have no link at all, and
+# URL itself is tried at every position of the text.
+_LINK_HINT = re.compile(r"\.(?:se|com|org|net|nu|eu|gov|fi|info)\b|https?://|www\.", re.I)
+
+
+def find_urls(text: str) -> list[re.Match[str]]:
+    """Every link in ``text`` (with its position)."""
+    return list(URL.finditer(text)) if _LINK_HINT.search(text) else []
+
+
+def without_urls(text: str, replacement: str = " ") -> str:
+    """``text`` with its links replaced."""
+    return URL.sub(replacement, text) if _LINK_HINT.search(text) else text

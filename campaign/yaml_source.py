@@ -9,7 +9,6 @@ day rather than the number 540, and a date stays text for the time rules to read
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -17,9 +16,17 @@ import yaml
 from campaign.diagnostics import DiagnosticSink, Position
 
 try:
-    _Loader: type = yaml.CSafeLoader
+    _BaseLoader: type = yaml.CSafeLoader
 except AttributeError:  # PyYAML built without libyaml
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Composes nodes without YAML 1.1 tag resolution: scalars are typed by ``_scalar``."""
+
+    def resolve(self, kind: type, value: object, implicit: object) -> str:
+        return ""
+
 
 FieldPath = tuple[str | int, ...]
 
@@ -30,25 +37,50 @@ _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 
-@dataclass
 class SourceMap:
-    """Where each value (and each mapping key) of a document starts in its file."""
+    """Where each value and mapping key of a document starts in its file.
 
-    values: dict[FieldPath, Position] = field(default_factory=dict)
-    keys: dict[FieldPath, Position] = field(default_factory=dict)
-    literal_blocks: set[FieldPath] = field(default_factory=set)
+    Keeps the composed node tree and walks it only when a position is asked for:
+    positions are needed for problems, which are rare, so none are built up front.
+    """
+
+    def __init__(self, root: yaml.Node | None = None, text: str = "") -> None:
+        self._root = root
+        self._text = text
+
+    def _walk(self, path: FieldPath) -> tuple[yaml.Node | None, yaml.Node | None, int]:
+        """(deepest node found along ``path``, the key node naming it, how deep it got)."""
+        node, key_node, depth = self._root, None, 0
+        for part in path:
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                found = next(
+                    ((k, v) for k, v in node.value if getattr(k, "value", None) == part), None
+                )
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                found = (None, node.value[part]) if 0 <= part < len(node.value) else None
+            else:
+                found = None
+            if found is None:
+                break
+            key_node, node = found
+            depth += 1
+        return node, key_node, depth
 
     def of(self, path: FieldPath) -> Position:
         """The position of the value at ``path``, or of its nearest enclosing value."""
-        while path:
-            if path in self.values:
-                return self.values[path]
-            path = path[:-1]
-        return self.values.get((), Position(1, 1))
+        node, _, _ = self._walk(path)
+        return _start(node) if node is not None else Position(1, 1)
 
     def of_key(self, path: FieldPath) -> Position:
         """The position of the key that names ``path`` (falls back to its value)."""
-        return self.keys.get(path) or self.of(path)
+        node, key_node, depth = self._walk(path)
+        if depth == len(path) and key_node is not None:
+            return _start(key_node)
+        return _start(node) if node is not None else Position(1, 1)
+
+    def has(self, path: FieldPath) -> bool:
+        """Whether the document has a value at ``path``."""
+        return self._walk(path)[2] == len(path)
 
     def in_text(self, path: FieldPath, text: str, offset: int) -> Position:
         """The position of character ``offset`` inside the text value at ``path``.
@@ -56,13 +88,25 @@ class SourceMap:
         Exact for literal blocks (``caption: |``), where each line of the value is a
         line of the file; elsewhere the start of the value.
         """
-        start = self.of(path)
-        if path not in self.literal_blocks:
+        node, _, depth = self._walk(path)
+        start = _start(node) if node is not None else Position(1, 1)
+        if depth != len(path) or getattr(node, "style", None) != "|":
             return start
         line_index = text.count("\n", 0, offset)
         line_start = text.rfind("\n", 0, offset) + 1
-        indent = self.values.get((*path, "#indent"), Position(0, 0)).column
+        indent = self._block_indent(start.line)
         return Position(start.line + 1 + line_index, indent + 1 + offset - line_start)
+
+    def _block_indent(self, indicator_line: int) -> int:
+        """The column (0-based) where the text lines of a literal block begin."""
+        for line in self._text.splitlines()[indicator_line:]:
+            if line.strip():
+                return len(line) - len(line.lstrip(" "))
+        return 0
+
+
+def _start(node: yaml.Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 def parse_yaml(text: str, sink: DiagnosticSink) -> tuple[Any, SourceMap] | None:
@@ -85,60 +129,45 @@ def parse_yaml(text: str, sink: DiagnosticSink) -> tuple[Any, SourceMap] | None:
     except yaml.YAMLError as exc:
         sink.error(Position(1, 1), "yaml-syntax", f"this is not valid YAML ({exc}).")
         return None
-    source = SourceMap()
     if root is None:
-        return None, source
-    return _Converter(text, source, sink).value(root, ()), source
+        return None, SourceMap()
+    return _Converter(sink).value(root), SourceMap(root, text)
 
 
 class _Converter:
-    """Walks a node tree into values, recording positions in a :class:`SourceMap`."""
+    """Walks a node tree into plain values, reporting duplicate and non-text keys."""
 
-    def __init__(self, text: str, source: SourceMap, sink: DiagnosticSink) -> None:
-        self.lines = text.splitlines()
-        self.source = source
+    def __init__(self, sink: DiagnosticSink) -> None:
         self.sink = sink
 
-    def value(self, node: yaml.Node, path: FieldPath) -> Any:
-        self.source.values[path] = Position(node.start_mark.line + 1, node.start_mark.column + 1)
+    def value(self, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return _scalar(node)
         if isinstance(node, yaml.MappingNode):
-            return self.mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.value(item, (*path, i)) for i, item in enumerate(node.value)]
-        if node.style == "|":
-            self.source.literal_blocks.add(path)
-            self.source.values[(*path, "#indent")] = Position(0, self.block_indent(node))
-        return _scalar(node)
+            return self.mapping(node)
+        return [self.value(item) for item in node.value]
 
-    def mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[str, Any]:
+    def mapping(self, node: yaml.MappingNode) -> dict[str, Any]:
         result: dict[str, Any] = {}
+        first_lines: dict[str, int] = {}
         for key_node, value_node in node.value:
-            key_position = Position(key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if not isinstance(key_node, yaml.ScalarNode):
                 self.sink.error(
-                    key_position, "yaml-key", "a key must be a plain word such as `caption`."
+                    _start(key_node), "yaml-key", "a key must be a plain word such as `caption`."
                 )
                 continue
             key = str(key_node.value)
             if key in result:
-                first = self.source.keys[(*path, key)]
                 self.sink.error(
-                    key_position,
+                    _start(key_node),
                     "duplicate-key",
-                    f"`{key}` is given twice (first on line {first.line}); "
+                    f"`{key}` is given twice (first on line {first_lines[key]}); "
                     "keep one of them, or the second silently replaces the first.",
                 )
                 continue
-            self.source.keys[(*path, key)] = key_position
-            result[key] = self.value(value_node, (*path, key))
+            first_lines[key] = key_node.start_mark.line + 1
+            result[key] = self.value(value_node)
         return result
-
-    def block_indent(self, node: yaml.ScalarNode) -> int:
-        """The column (0-based) where the text lines of a literal block begin."""
-        for line in self.lines[node.start_mark.line + 1 :]:
-            if line.strip():
-                return len(line) - len(line.lstrip(" "))
-        return node.start_mark.column
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from campaign.config import ChannelName
 from campaign.readability import lix, lix_band
 from campaign.rules.context import PostCheck
-from campaign.text_patterns import HASHTAG, MENTION, URL
+from campaign.text_patterns import HASHTAG, MENTION, find_urls
 from campaign.yaml_source import FieldPath
 
 INSTAGRAM_MAX_CHARACTERS = 2200
@@ -63,7 +63,7 @@ def check_readability(check: PostCheck) -> None:
 
 
 def _missing_caption(check: PostCheck, channel: ChannelName) -> None:
-    where = check.at_key("caption") if ("caption",) in check.source.keys else check.at()
+    where = check.at_key("caption") if check.source.has(("caption",)) else check.at()
     check.sink.error(
         where,
         "caption-missing",
@@ -99,7 +99,7 @@ def _check_instagram_text(check: PostCheck, text: str, where: FieldPath, what: s
             f"the Instagram {what} mentions {len(mentions)} accounts; Instagram allows at most "
             f"{INSTAGRAM_MAX_MENTIONS}. Remove {len(mentions) - INSTAGRAM_MAX_MENTIONS}.",
         )
-    for url in URL.finditer(text):
+    for url in find_urls(text):
         check.sink.warning(
             check.source.in_text(where, text, url.start()),
             "instagram-link",

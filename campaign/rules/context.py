@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +35,12 @@ class PostCheck:
     def at_key(self, *path: str | int) -> Position:
         return self.source.of_key(tuple(path))
 
-    @property
+    @cached_property
     def channels(self) -> tuple[ChannelName, ...]:
-        """The channels this post goes to (configured default when not given)."""
+        """The channels this post goes to (configured default when not given).
+
+        Read after ``fields`` is set; rules ask for it many times.
+        """
         given = self.fields.get("channels")
         if given is None:
             return self.config.enabled_channels

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from pathlib import Path
 
 from campaign.image_probe import ImageHeader, ImageProblem, probe_image
@@ -45,29 +47,39 @@ def check_images(check: PostCheck) -> tuple[PostImage, ...] | None:
 
 
 def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage | None:
-    where = check.at("images", index, "file")
     _check_alt(check, index, entry)
     path = _resolve_inside(check, index, entry.file)
     if path is None:
         return None
-    if not path.exists():
+    try:
+        status = path.stat()
+    except FileNotFoundError:
         check.sink.error(
-            where, "image-missing", f"the image `{entry.file}` is not there.{_nearby(path)}"
+            check.at("images", index, "file"),
+            "image-missing",
+            f"the image `{entry.file}` is not there.{_nearby(path)}",
         )
         return None
-    if not path.is_file():
+    except OSError as exc:
         check.sink.error(
-            where,
+            check.at("images", index, "file"),
+            "image-unreadable",
+            f"`{entry.file}` cannot be read ({exc.strerror}).",
+        )
+        return None
+    if not stat.S_ISREG(status.st_mode):
+        check.sink.error(
+            check.at("images", index, "file"),
             "image-not-file",
             f"`{entry.file}` is a folder, not an image. Write the name of the image file "
             "itself, or move the image beside the post file.",
         )
         return None
-    megabytes = path.stat().st_size / 1_000_000
+    megabytes = status.st_size / 1_000_000
     limit = check.config.check.max_image_megabytes
     if megabytes > limit:
         check.sink.error(
-            where,
+            check.at("images", index, "file"),
             "image-too-big",
             f"`{entry.file}` is {megabytes:.3g} MB; the limit is {limit:g} MB "
             "([check] max_image_megabytes). Export it at a lower quality or size.",
@@ -76,7 +88,9 @@ def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage |
     try:
         header = probe_image(path, check.config.check.max_image_megapixels)
     except ImageProblem as problem:
-        check.sink.error(where, "image-unreadable", f"`{entry.file}`: {problem}")
+        check.sink.error(
+            check.at("images", index, "file"), "image-unreadable", f"`{entry.file}`: {problem}"
+        )
         return None
     _check_fit(check, index, entry, header)
     focus = entry.focus if isinstance(entry.focus, tuple) else FOCUS_WORDS[entry.focus or "center"]
@@ -84,32 +98,37 @@ def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage |
 
 
 def _resolve_inside(check: PostCheck, index: int, file: str) -> Path | None:
-    """The image's path if it stays inside the posts tree, symlinks followed."""
-    where = check.at("images", index, "file")
+    """The image's path if it stays inside the posts tree, symbolic links followed.
+
+    ``check.root`` is already resolved, and post files are found without following
+    links, so a plain name beside the post that is not itself a link is inside; only
+    other paths need the full (slower) resolution.
+    """
     written = Path(file)
     if written.is_absolute() or file.startswith(("~", "\\")) or ":" in written.parts[0]:
         check.sink.error(
-            where,
+            check.at("images", index, "file"),
             "image-outside",
             f"`{file}` is an absolute path. Put the image in the posts folder beside the "
             "post file and write just its name.",
         )
         return None
     path = check.path.parent / written
-    root = check.root.resolve()
+    if len(written.parts) == 1 and not os.path.islink(path):
+        return path
     try:
         resolved = path.resolve()
     except (OSError, RuntimeError):  # a symbolic link that points to itself
         check.sink.error(
-            where,
+            check.at("images", index, "file"),
             "image-link-loop",
             f"`{file}` is a link that leads back to itself. Replace it with the image file.",
         )
         return None
-    if not resolved.is_relative_to(root):
+    if not resolved.is_relative_to(check.root):
         how = "links to a file" if ".." not in written.parts else "is"
         check.sink.error(
-            where,
+            check.at("images", index, "file"),
             "image-outside",
             f"`{file}` {how} outside the posts folder ({check.root}). Images must be inside "
             "the posts folder, so that they are reviewed and kept in git with the post. "
@@ -145,14 +164,13 @@ def _check_alt(check: PostCheck, index: int, entry: ImageEntry) -> None:
 def _check_fit(check: PostCheck, index: int, entry: ImageEntry, header: ImageHeader) -> None:
     if "instagram" not in check.channels:
         return
-    where = check.at("images", index, "file")
     low, high = INSTAGRAM_RATIO_RANGE
     ratio = header.width / header.height
     kept = high / ratio if ratio > high else ratio / low if ratio < low else 1.0
     if kept < 0.5:
         shape = "wide" if ratio > high else "tall"
         check.sink.error(
-            where,
+            check.at("images", index, "file"),
             "instagram-ratio",
             f"`{entry.file}` ({header.width}×{header.height}) is too {shape} for Instagram, "
             f"which takes 4:5 (portrait) to 1.91:1 (landscape): {100 - kept * 100:.0f} % of it "
@@ -160,14 +178,14 @@ def _check_fit(check: PostCheck, index: int, entry: ImageEntry, header: ImageHea
         )
     if header.width < INSTAGRAM_MIN_WIDTH:
         check.sink.error(
-            where,
+            check.at("images", index, "file"),
             "instagram-too-small",
             f"`{entry.file}` is {header.width} pixels wide; Instagram needs at least "
             f"{INSTAGRAM_MIN_WIDTH}. Use a larger version of the image.",
         )
     elif header.width < INSTAGRAM_SHARP_WIDTH:
         check.sink.warning(
-            where,
+            check.at("images", index, "file"),
             "image-small",
             f"`{entry.file}` is only {header.width}×{header.height}: on Instagram (1080 pixels "
             "wide) it will be enlarged and look blurry. Use a larger version if there is one.",
