@@ -178,7 +178,19 @@ def _read_text(path: Path, sink: DiagnosticSink) -> str | None:
 
 
 def _validate_fields(raw: dict[str, Any], check: PostCheck) -> dict[str, Any]:
-    """Type-check each top-level field on its own, so one bad field hides no others."""
+    """Type-check the fields: the valid ones, every problem reported.
+
+    A valid file (the usual case) is checked in one call; a file with problems is
+    checked field by field, so that one bad field hides no others.
+    """
+    try:
+        post_file = PostFile.model_validate(raw)
+    except ValidationError:
+        return _validate_each_field(raw, check)
+    return {name: getattr(post_file, name) for name in _ADAPTERS}
+
+
+def _validate_each_field(raw: dict[str, Any], check: PostCheck) -> dict[str, Any]:
     valid: dict[str, Any] = {}
     for key, value in raw.items():
         adapter = _ADAPTERS.get(key)
