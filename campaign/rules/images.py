@@ -54,22 +54,25 @@ def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage |
     try:
         status = path.stat()
     except FileNotFoundError:
-        check.sink.error(
-            check.at("images", index, "file"),
+        _file_error(
+            check,
+            index,
             "image-missing",
             f"the image `{entry.file}` is not there.{_nearby(path)}",
         )
         return None
     except OSError as exc:
-        check.sink.error(
-            check.at("images", index, "file"),
+        _file_error(
+            check,
+            index,
             "image-unreadable",
             f"`{entry.file}` cannot be read ({exc.strerror}).",
         )
         return None
     if not stat.S_ISREG(status.st_mode):
-        check.sink.error(
-            check.at("images", index, "file"),
+        _file_error(
+            check,
+            index,
             "image-not-file",
             f"`{entry.file}` is a folder, not an image. Write the name of the image file "
             "itself, or move the image beside the post file.",
@@ -78,8 +81,9 @@ def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage |
     megabytes = status.st_size / 1_000_000
     limit = check.config.check.max_image_megabytes
     if megabytes > limit:
-        check.sink.error(
-            check.at("images", index, "file"),
+        _file_error(
+            check,
+            index,
             "image-too-big",
             f"`{entry.file}` is {megabytes:.3g} MB; the limit is {limit:g} MB "
             "([check] max_image_megabytes). Export it at a lower quality or size.",
@@ -88,9 +92,7 @@ def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage |
     try:
         header = probe_image(path, check.config.check.max_image_megapixels)
     except ImageProblem as problem:
-        check.sink.error(
-            check.at("images", index, "file"), "image-unreadable", f"`{entry.file}`: {problem}"
-        )
+        _file_error(check, index, "image-unreadable", f"`{entry.file}`: {problem}")
         return None
     _check_fit(check, index, entry, header)
     focus = entry.focus if isinstance(entry.focus, tuple) else FOCUS_WORDS[entry.focus or "center"]
@@ -106,8 +108,9 @@ def _resolve_inside(check: PostCheck, index: int, file: str) -> Path | None:
     """
     written = Path(file)
     if written.is_absolute() or file.startswith(("~", "\\")) or ":" in written.parts[0]:
-        check.sink.error(
-            check.at("images", index, "file"),
+        _file_error(
+            check,
+            index,
             "image-outside",
             f"`{file}` is an absolute path. Put the image in the posts folder beside the "
             "post file and write just its name.",
@@ -119,16 +122,18 @@ def _resolve_inside(check: PostCheck, index: int, file: str) -> Path | None:
     try:
         resolved = path.resolve()
     except (OSError, RuntimeError):  # a symbolic link that points to itself
-        check.sink.error(
-            check.at("images", index, "file"),
+        _file_error(
+            check,
+            index,
             "image-link-loop",
             f"`{file}` is a link that leads back to itself. Replace it with the image file.",
         )
         return None
     if not resolved.is_relative_to(check.root):
         how = "links to a file" if ".." not in written.parts else "is"
-        check.sink.error(
-            check.at("images", index, "file"),
+        _file_error(
+            check,
+            index,
             "image-outside",
             f"`{file}` {how} outside the posts folder ({check.root}). Images must be inside "
             "the posts folder, so that they are reviewed and kept in git with the post. "
@@ -136,6 +141,14 @@ def _resolve_inside(check: PostCheck, index: int, file: str) -> Path | None:
         )
         return None
     return path
+
+
+def _file_error(check: PostCheck, index: int, code: str, message: str) -> None:
+    check.sink.error(check.at("images", index, "file"), code, message)
+
+
+def _file_warning(check: PostCheck, index: int, code: str, message: str) -> None:
+    check.sink.warning(check.at("images", index, "file"), code, message)
 
 
 def _nearby(path: Path) -> str:
@@ -169,23 +182,26 @@ def _check_fit(check: PostCheck, index: int, entry: ImageEntry, header: ImageHea
     kept = high / ratio if ratio > high else ratio / low if ratio < low else 1.0
     if kept < 0.5:
         shape = "wide" if ratio > high else "tall"
-        check.sink.error(
-            check.at("images", index, "file"),
+        _file_error(
+            check,
+            index,
             "instagram-ratio",
             f"`{entry.file}` ({header.width}×{header.height}) is too {shape} for Instagram, "
             f"which takes 4:5 (portrait) to 1.91:1 (landscape): {100 - kept * 100:.0f} % of it "
             "would be cut away. Crop it to a less extreme shape, or post it on Facebook only.",
         )
     if header.width < INSTAGRAM_MIN_WIDTH:
-        check.sink.error(
-            check.at("images", index, "file"),
+        _file_error(
+            check,
+            index,
             "instagram-too-small",
             f"`{entry.file}` is {header.width} pixels wide; Instagram needs at least "
             f"{INSTAGRAM_MIN_WIDTH}. Use a larger version of the image.",
         )
     elif header.width < INSTAGRAM_SHARP_WIDTH:
-        check.sink.warning(
-            check.at("images", index, "file"),
+        _file_warning(
+            check,
+            index,
             "image-small",
             f"`{entry.file}` is only {header.width}×{header.height}: on Instagram (1080 pixels "
             "wide) it will be enlarged and look blurry. Use a larger version if there is one.",
