@@ -12,7 +12,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -51,6 +51,34 @@ class CheckSection(_Section):
     max_image_megabytes: float = Field(50, gt=0)
 
 
+HexColour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+Ratio = Literal["4:5", "1:1", "1.91:1"]
+
+
+class BrandSection(_Section):
+    """[brand]: how images are branded: mark, font, colours, default template."""
+
+    logo: str = "assets/demokratin-100-mark.png"
+    font: str = "fontpkg:noto-sans"
+    rtl_font: str = "fontpkg:noto-sans-arabic"
+    band_colour: HexColour = "#1B365D"
+    text_colour: HexColour = "#F7F4EC"
+    accent_colour: HexColour = "#F2C14E"
+    background: HexColour = "#F7F4EC"
+    hashtag: str = "#demokrati100"
+    template: Literal["band", "corner", "none"] = "corner"
+
+
+class RenderSection(_Section):
+    """[render]: the renditions made for each channel."""
+
+    build: str = "build"
+    width: int = Field(1080, ge=320, le=1440)
+    jpeg_quality: int = Field(88, ge=60, le=95)
+    instagram_ratio: Ratio = "4:5"
+    facebook_ratio: Ratio | Literal["original"] = "4:5"
+
+
 class FacebookSection(_Section):
     """[channels.facebook]: the Facebook Page; the token comes from the environment."""
 
@@ -82,6 +110,8 @@ class ConfigFile(_Section):
 
     campaign: CampaignSection = CampaignSection()
     check: CheckSection = CheckSection()
+    brand: BrandSection = BrandSection()
+    render: RenderSection = RenderSection()
     channels: ChannelsSection = ChannelsSection()
 
 
@@ -112,6 +142,22 @@ class Config:
     @property
     def channels(self) -> ChannelsSection:
         return self.settings.channels
+
+    @property
+    def brand(self) -> BrandSection:
+        return self.settings.brand
+
+    @property
+    def render(self) -> RenderSection:
+        return self.settings.render
+
+    @property
+    def build_dir(self) -> Path:
+        return (self.base_dir / self.settings.render.build).resolve()
+
+    def path(self, relative: str) -> Path:
+        """A path from the config file, relative to the config file's folder."""
+        return (self.base_dir / Path(relative).expanduser()).resolve()
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from campaign.config import ChannelName
+from campaign.config import ChannelName, Ratio
 
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 FocusWord = Literal["center", "top", "bottom", "left", "right"]
@@ -44,10 +44,10 @@ class ImageEntry(_Block):
 class BrandBlock(_Block):
     """How the image is branded."""
 
-    template: BrandTemplate = Field(
-        "band",
+    template: BrandTemplate | None = Field(
+        None,
         description="band: colour band with headline and logo; corner: logo mark only; "
-        "none: the image as it is.",
+        "none: the image as it is. Default: [brand] template in config.toml.",
     )
     headline: str | None = Field(
         None, max_length=80, description="Short headline for the band template."
@@ -58,6 +58,9 @@ class FacebookBlock(_Block):
     """Settings for Facebook only."""
 
     caption: str | None = Field(None, description="Replaces `caption` on Facebook.")
+    ratio: Ratio | Literal["original"] | None = Field(
+        None, description="Shape of the images on Facebook. Default: [render] in config.toml."
+    )
     link: str | None = Field(
         None,
         description="A link shown with the post (http or https).",
@@ -69,6 +72,11 @@ class InstagramBlock(_Block):
     """Settings for Instagram only."""
 
     caption: str | None = Field(None, description="Replaces `caption` on Instagram.")
+    ratio: Ratio | None = Field(
+        None,
+        description="Shape of the images on Instagram: 4:5 (portrait), 1:1 or 1.91:1 "
+        "(landscape). Default: [render] instagram_ratio in config.toml.",
+    )
     first_comment: str | None = Field(
         None, description="Posted as the first comment right after the post."
     )

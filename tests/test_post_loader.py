@@ -17,7 +17,7 @@ def test_good_post_loads_with_resolved_fields(campaign: Campaign) -> None:
     assert post.is_ready and post.channels == ("facebook", "instagram")
     assert str(post.publish_at) == "2030-09-15 09:00 CEST"
     assert post.language == "sv"  # config default
-    assert post.brand.template == "band"  # default branding
+    assert post.brand.template is None  # the campaign default, [brand] template
     [image] = post.images
     assert (image.width, image.height, image.format) == (1600, 2000, "JPEG")
     assert image.focus == (0.5, 0.5)
