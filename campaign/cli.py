@@ -143,6 +143,23 @@ def plan(
 
 
 @app.command()
+def render(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Post files or folders. Default: the posts folder in config.toml."),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Processes to use. Default: all cores.")
+    ] = None,
+) -> None:
+    """Make the branded image for each post and channel; unchanged ones are not redone."""
+    from campaign.render_command import run_render
+
+    config = _config()
+    raise typer.Exit(run_render(config, paths or None, jobs, out, err))
+
+
+@app.command()
 def schema(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of printing.")

@@ -1,0 +1,81 @@
+"""Names for renditions: a hash of everything that decides their pixels.
+
+A rendition's file name carries the hash of its inputs, so a changed image,
+headline, brand setting, or drawing code gives a new name: a stale rendition is
+never found, and so never published. File digests are remembered
+by size and modification time, so an unchanged campaign is not read again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import PIL
+
+from campaign.branding.rendition import RenditionSpec
+
+DIGESTS_FILE = ".digests.json"
+# The code that draws a rendition: any change to it redoes every rendition.
+_DRAWING_CODE = ("colour.py", "fonts.py", "geometry.py", "rendition.py", "templates.py")
+
+
+def _drawing_code_digest() -> str:
+    folder = Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in _DRAWING_CODE:
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+DRAWING_CODE_DIGEST = _drawing_code_digest()
+
+
+class FileDigests:
+    """SHA-256 of files, remembered in the build folder by (size, mtime)."""
+
+    def __init__(self, build_dir: Path) -> None:
+        self.path = build_dir / DIGESTS_FILE
+        try:
+            self.known: dict[str, list] = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.known = {}
+        self.changed = False
+
+    def of(self, file: Path) -> str:
+        """The SHA-256 (hex) of ``file``'s bytes."""
+        status = file.stat()
+        key = str(file.resolve())
+        remembered = self.known.get(key)
+        if remembered and remembered[:2] == [status.st_size, status.st_mtime_ns]:
+            return remembered[2]
+        with file.open("rb") as stream:
+            digest = hashlib.file_digest(stream, "sha256").hexdigest()
+        self.known[key] = [status.st_size, status.st_mtime_ns, digest]
+        self.changed = True
+        return digest
+
+    def save(self) -> None:
+        if self.changed:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.path.with_suffix(".tmp")
+            temporary.write_text(json.dumps(self.known, sort_keys=True), encoding="utf-8")
+            os.replace(temporary, self.path)
+            self.changed = False
+
+
+def rendition_key(spec: RenditionSpec, digests: FileDigests) -> str:
+    """The hash of every input of a rendition (file contents, not their paths)."""
+    fields = asdict(spec)
+    fields["source"] = digests.of(spec.source)
+    style = fields.pop("style")
+    for name in ("font", "rtl_font", "logo"):
+        style[name] = digests.of(Path(style[name]))
+    fields["style"] = style
+    fields["drawing_code"] = DRAWING_CODE_DIGEST
+    fields["pillow"] = PIL.__version__
+    encoded = json.dumps(fields, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()

@@ -1,0 +1,169 @@
+"""Render a campaign: every image of every post for every channel it goes to.
+
+Only renditions whose input hash has no file yet are made, in parallel
+processes; a post whose image cannot be rendered is reported and skipped while
+the others are still rendered.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import ImageColor
+
+from campaign.branding.cache import FileDigests, rendition_key
+from campaign.branding.fonts import FontProblem, resolve_font
+from campaign.branding.rendition import RenderProblem, RenditionSpec, render
+from campaign.branding.templates import Style, TextDoesNotFit
+from campaign.config import ChannelName, Config
+from campaign.post import Post
+
+RENDITIONS_FOLDER = "renditions"
+
+
+@dataclass(frozen=True)
+class RenditionJob:
+    """One rendition to have: which post, channel and image, how, and where it goes."""
+
+    post: Post
+    channel: ChannelName
+    index: int
+    spec: RenditionSpec
+    output: Path
+
+
+@dataclass
+class RenderReport:
+    """What a render did: made, already there, and failed (with the reason)."""
+
+    made: list[RenditionJob] = field(default_factory=list)
+    cached: list[RenditionJob] = field(default_factory=list)
+    failed: list[tuple[RenditionJob, str]] = field(default_factory=list)
+    upscaled: list[RenditionJob] = field(default_factory=list)
+
+    @property
+    def failed_posts(self) -> set[str]:
+        return {job.post.id for job, _ in self.failed}
+
+
+class BrandSetupProblem(ValueError):
+    """The brand settings (font, logo) cannot be used: nothing can be rendered."""
+
+
+def brand_style(config: Config) -> Style:
+    """The template style from [brand], with font and logo files found."""
+    brand = config.brand
+    try:
+        font = resolve_font(brand.font, config.base_dir)
+        rtl_font = resolve_font(brand.rtl_font, config.base_dir)
+    except FontProblem as problem:
+        raise BrandSetupProblem(f"[brand] {problem}") from None
+    logo = config.path(brand.logo)
+    if not logo.is_file():
+        raise BrandSetupProblem(
+            f"[brand] logo: the file {logo} does not exist. Correct the path in config.toml."
+        )
+    return Style(
+        font,
+        rtl_font,
+        logo,
+        brand.band_colour,
+        brand.text_colour,
+        brand.accent_colour,
+        brand.hashtag,
+    )
+
+
+def plan_renditions(
+    posts: Iterable[Post], config: Config, digests: FileDigests
+) -> list[RenditionJob]:
+    """The renditions the posts need, each named by the hash of its inputs."""
+    style = brand_style(config)
+    background = ImageColor.getrgb(config.brand.background)[:3]
+    jobs: list[RenditionJob] = []
+    for post in posts:
+        template = post.brand.template or config.brand.template
+        for channel in post.channels:
+            ratio = _ratio_for(post, channel, config)
+            for index, image in enumerate(post.images):
+                spec = RenditionSpec(
+                    source=image.path,
+                    ratio=ratio,
+                    width=config.render.width,
+                    focus=image.focus,
+                    template=template,
+                    headline=post.brand.headline,
+                    language=post.language,
+                    quality=config.render.jpeg_quality,
+                    background=background,  # type: ignore[arg-type]
+                    style=style,
+                )
+                key = rendition_key(spec, digests)
+                name = f"{channel}-{index + 1}-{key[:20]}.jpg"
+                output = config.build_dir / RENDITIONS_FOLDER / post.id / name
+                jobs.append(RenditionJob(post, channel, index, spec, output))
+    return jobs
+
+
+def render_campaign(
+    jobs: list[RenditionJob],
+    workers: int | None = None,
+    on_done: Callable[[RenditionJob], None] | None = None,
+) -> RenderReport:
+    """Make the renditions that do not exist yet, ``workers`` processes at a time."""
+    report = RenderReport()
+    todo = []
+    for job in jobs:
+        if job.output.exists():
+            report.cached.append(job)
+            if on_done:
+                on_done(job)
+        else:
+            todo.append(job)
+    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
+    if workers == 1:
+        for job in todo:
+            _record(report, job, _render_to_file(job.spec, job.output))
+            if on_done:
+                on_done(job)
+        return report
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(_render_to_file, job.spec, job.output): job for job in todo}
+        for future in as_completed(futures):
+            job = futures[future]
+            _record(report, job, future.result())
+            if on_done:
+                on_done(job)
+    return report
+
+
+def _ratio_for(post: Post, channel: ChannelName, config: Config) -> str:
+    if channel == "instagram":
+        return post.instagram.ratio or config.render.instagram_ratio
+    return post.facebook.ratio or config.render.facebook_ratio
+
+
+def _record(report: RenderReport, job: RenditionJob, outcome: bool | str) -> None:
+    if isinstance(outcome, str):
+        report.failed.append((job, outcome))
+        return
+    report.made.append(job)
+    if outcome:
+        report.upscaled.append(job)
+
+
+def _render_to_file(spec: RenditionSpec, output: Path) -> bool | str:
+    """Render and write atomically; whether it was enlarged, or the problem in words."""
+    try:
+        rendered = render(spec)
+    except (RenderProblem, TextDoesNotFit, FontProblem) as problem:
+        return str(problem)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    temporary = output.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_bytes(rendered.data)
+    os.replace(temporary, output)
+    return rendered.upscaled

@@ -1,0 +1,93 @@
+"""One rendition: a source image made into the JPEG a channel shows as it is.
+
+A pure function of its inputs (the image bytes, the post's brand fields, the
+brand and render settings), so the same inputs give byte-identical output and a
+hash of the inputs can name the result.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from campaign.branding.colour import to_srgb
+from campaign.branding.geometry import crop_box, target_size
+from campaign.branding.templates import Style, apply_template, picture_area
+
+
+@dataclass(frozen=True)
+class RenditionSpec:
+    """Everything that decides one rendition's pixels."""
+
+    source: Path
+    ratio: str
+    width: int
+    focus: tuple[float, float]
+    template: str
+    headline: str | None
+    language: str
+    quality: int
+    background: tuple[int, int, int]
+    style: Style
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """The JPEG bytes of a rendition, and whether it had to be enlarged."""
+
+    data: bytes
+    size: tuple[int, int]
+    upscaled: bool
+
+
+class RenderProblem(ValueError):
+    """The source image cannot be made into a rendition; the message says why."""
+
+
+def render(spec: RenditionSpec) -> Rendered:
+    """Decode, orient, colour-manage, crop around the focus, resize, brand, encode."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(spec.source) as source:
+                image = _decode(source, spec)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise RenderProblem("the image has too many pixels to be decoded safely.") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise RenderProblem(f"the image cannot be decoded ({exc}).") from None
+    target = target_size(spec.ratio, spec.width, image.size)
+    area = picture_area(spec.template, target)
+    box = crop_box(image.size, area, spec.focus)
+    upscaled = (box[2] - box[0]) < area[0]
+    picture = image.resize(area, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+    if area != target:
+        canvas = Image.new("RGB", target, spec.background)
+        canvas.paste(picture, (0, 0))
+        picture = canvas
+    image = apply_template(picture, spec.template, spec.headline, spec.language, spec.style)
+    output = io.BytesIO()
+    # No exif, icc_profile or comment is passed on: nothing about the camera or place leaves.
+    image.save(
+        output, "JPEG", quality=spec.quality, progressive=True, optimize=True, subsampling="4:2:0"
+    )
+    return Rendered(output.getvalue(), target, upscaled)
+
+
+def _decode(source: Image.Image, spec: RenditionSpec) -> Image.Image:
+    """The image in sRGB, decoded at the smallest JPEG scale that still covers the target."""
+    if source.format == "JPEG" and source.mode in ("RGB", "L", "CMYK"):
+        width, height = source.size
+        transposed = source.getexif().get(0x0112, 1) in (5, 6, 7, 8)
+        oriented = (height, width) if transposed else (width, height)
+        area = picture_area(spec.template, target_size(spec.ratio, spec.width, oriented))
+        box = crop_box(oriented, area, spec.focus)
+        scale = min((box[2] - box[0]) / area[0], (box[3] - box[1]) / area[1])
+        if scale > 1:
+            wanted = (int(width / scale) + 1, int(height / scale) + 1)
+            source.draft(source.mode, wanted)
+    source.load()
+    return to_srgb(source, spec.background)

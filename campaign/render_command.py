@@ -1,0 +1,62 @@
+"""`campaign render`: renditions for every valid post, with a progress bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from campaign.branding.cache import FileDigests
+from campaign.branding.render_all import BrandSetupProblem, plan_renditions, render_campaign
+from campaign.check_output import display_path
+from campaign.config import Config
+from campaign.post_loader import load_campaign
+
+
+def run_render(
+    config: Config, paths: list[Path] | None, workers: int | None, out: Console, err: Console
+) -> int:
+    """Render what changed; the exit code: 0 all rendered, 1 some posts failed, 2 set-up."""
+    result = load_campaign(config, paths)
+    broken = sorted({d.path for d in result.errors})
+    for path in broken:
+        err.print(
+            f"[yellow]skipped[/] {escape(display_path(path))}: it has errors "
+            "(run `campaign check` to see them)."
+        )
+    digests = FileDigests(config.build_dir)
+    try:
+        jobs = plan_renditions(result.posts, config, digests)
+    except BrandSetupProblem as problem:
+        err.print(f"[red]error[/]: {escape(str(problem))}")
+        return 2
+    digests.save()
+    with Progress(
+        TextColumn("rendering"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=out,
+        transient=not out.is_terminal,
+    ) as progress:
+        task = progress.add_task("render", total=len(jobs))
+        report = render_campaign(jobs, workers, on_done=lambda _: progress.advance(task))
+    for job, reason in report.failed:
+        image = job.post.images[job.index].file
+        err.print(
+            f"[red]error[/]: {escape(display_path(job.post.path))}: image `{escape(image)}` "
+            f"for {job.channel}: {escape(reason)}"
+        )
+    for job in report.upscaled:
+        image = job.post.images[job.index].file
+        err.print(
+            f"[yellow]warning[/]: {escape(display_path(job.post.path))}: image "
+            f"`{escape(image)}` was enlarged for {job.channel}; it may look blurry."
+        )
+    out.print(
+        f"{len(report.made)} made, {len(report.cached)} unchanged, {len(report.failed)} failed "
+        f"→ {display_path(config.build_dir)}"
+    )
+    return 1 if report.failed or broken else 0
