@@ -9,7 +9,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from campaign.branding.cache import FileDigests
-from campaign.branding.render_all import BrandSetupProblem, plan_renditions, render_campaign
+from campaign.branding.render_all import (
+    BrandSetupProblem,
+    plan_renditions,
+    prune_stale,
+    render_campaign,
+)
 from campaign.check_output import display_path
 from campaign.config import Config
 from campaign.post_loader import load_campaign
@@ -55,8 +60,9 @@ def run_render(
             f"[yellow]warning[/]: {escape(display_path(job.post.path))}: image "
             f"`{escape(image)}` was enlarged for {job.channel}; it may look blurry."
         )
+    pruned = prune_stale(jobs, config.build_dir, whole_campaign=paths is None)
     out.print(
-        f"{len(report.made)} made, {len(report.cached)} unchanged, {len(report.failed)} failed "
-        f"→ {display_path(config.build_dir)}"
+        f"{len(report.made)} made, {len(report.cached)} unchanged, {len(report.failed)} failed, "
+        f"{pruned} out of date removed → {display_path(config.build_dir)}"
     )
     return 1 if report.failed or broken else 0

@@ -141,6 +141,28 @@ def render_campaign(
     return report
 
 
+def prune_stale(jobs: list[RenditionJob], build_dir: Path, whole_campaign: bool) -> int:
+    """Delete renditions no job names any more (old versions); how many were deleted.
+
+    Only the folders of the posts in ``jobs`` are tidied, and, when the whole
+    campaign was rendered, the folders of posts that no longer exist.
+    """
+    keep = {job.output for job in jobs}
+    folders = {job.output.parent for job in jobs}
+    root = build_dir / RENDITIONS_FOLDER
+    if whole_campaign and root.is_dir():
+        folders |= {folder for folder in root.iterdir() if folder.is_dir()}
+    deleted = 0
+    for folder in folders:
+        for file in folder.glob("*.jpg"):
+            if file not in keep:
+                file.unlink()
+                deleted += 1
+        if whole_campaign and not any(folder.iterdir()):
+            folder.rmdir()
+    return deleted
+
+
 def _ratio_for(post: Post, channel: ChannelName, config: Config) -> str:
     if channel == "instagram":
         return post.instagram.ratio or config.render.instagram_ratio
