@@ -52,6 +52,11 @@ class BrandBlock(_Block):
     headline: str | None = Field(
         None, max_length=80, description="Short headline for the band template."
     )
+    fit: Literal["crop", "pad"] = Field(
+        "crop",
+        description="crop: fill the frame, cutting what does not fit (keeping `focus`); "
+        "pad: show the whole picture, with the brand background around it.",
+    )
 
 
 class FacebookBlock(_Block):

@@ -43,5 +43,11 @@ def crop_box(source: tuple[int, int], target: tuple[int, int], focus: tuple[floa
     return left, top, left + box_w, top + box_h
 
 
+def fit_inside(source: tuple[int, int], area: tuple[int, int]) -> tuple[int, int]:
+    """The size of ``source`` scaled to fit wholly inside ``area``, keeping its shape."""
+    scale = min(area[0] / source[0], area[1] / source[1])
+    return max(1, round(source[0] * scale)), max(1, round(source[1] * scale))
+
+
 def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(value, high))

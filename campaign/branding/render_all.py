@@ -97,6 +97,7 @@ def plan_renditions(
                     focus=image.focus,
                     template=template,
                     headline=post.brand.headline,
+                    fit=post.brand.fit,
                     language=post.language,
                     quality=config.render.jpeg_quality,
                     background=background,  # type: ignore[arg-type]

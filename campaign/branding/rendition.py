@@ -15,7 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 from campaign.branding.colour import to_srgb
-from campaign.branding.geometry import crop_box, target_size
+from campaign.branding.geometry import crop_box, fit_inside, target_size
 from campaign.branding.templates import Style, apply_template, picture_area
 
 
@@ -29,6 +29,7 @@ class RenditionSpec:
     focus: tuple[float, float]
     template: str
     headline: str | None
+    fit: str
     language: str
     quality: int
     background: tuple[int, int, int]
@@ -61,12 +62,15 @@ def render(spec: RenditionSpec) -> Rendered:
         raise RenderProblem(f"the image cannot be decoded ({exc}).") from None
     target = target_size(spec.ratio, spec.width, image.size)
     area = picture_area(spec.template, target)
-    box = crop_box(image.size, area, spec.focus)
-    upscaled = (box[2] - box[0]) < area[0]
-    picture = image.resize(area, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
-    if area != target:
+    if spec.fit == "pad":
+        box, placed = (0, 0, *image.size), fit_inside(image.size, area)
+    else:
+        box, placed = crop_box(image.size, area, spec.focus), area
+    upscaled = (box[2] - box[0]) < placed[0]
+    picture = image.resize(placed, Image.Resampling.LANCZOS, box=box, reducing_gap=3.0)
+    if placed != target:
         canvas = Image.new("RGB", target, spec.background)
-        canvas.paste(picture, (0, 0))
+        canvas.paste(picture, ((area[0] - placed[0]) // 2, (area[1] - placed[1]) // 2))
         picture = canvas
     image = apply_template(picture, spec.template, spec.headline, spec.language, spec.style)
     output = io.BytesIO()
@@ -84,7 +88,10 @@ def _decode(source: Image.Image, spec: RenditionSpec) -> Image.Image:
         transposed = source.getexif().get(0x0112, 1) in (5, 6, 7, 8)
         oriented = (height, width) if transposed else (width, height)
         area = picture_area(spec.template, target_size(spec.ratio, spec.width, oriented))
-        box = crop_box(oriented, area, spec.focus)
+        if spec.fit == "pad":
+            box, area = (0, 0, *oriented), fit_inside(oriented, area)
+        else:
+            box = crop_box(oriented, area, spec.focus)
         scale = min((box[2] - box[0]) / area[0], (box[3] - box[1]) / area[1])
         if scale > 1:
             wanted = (int(width / scale) + 1, int(height / scale) + 1)
