@@ -67,14 +67,30 @@ class FileDigests:
             self.changed = False
 
 
+# What each template draws with: other brand settings do not change its renditions.
+_STYLE_USED = {
+    "band": ("font", "rtl_font", "logo", "band_colour", "text_colour", "accent_colour", "hashtag"),
+    "corner": ("logo",),
+    "none": (),
+}
+_FILES = ("font", "rtl_font", "logo")
+
+
 def rendition_key(spec: RenditionSpec, digests: FileDigests) -> str:
-    """The hash of every input of a rendition (file contents, not their paths)."""
+    """The hash of every input that shapes a rendition (file contents, not their paths)."""
     fields = asdict(spec)
     fields["source"] = digests.of(spec.source)
     style = fields.pop("style")
-    for name in ("font", "rtl_font", "logo"):
-        style[name] = digests.of(Path(style[name]))
-    fields["style"] = style
+    used = _STYLE_USED[spec.template]
+    fields["style"] = {
+        name: digests.of(Path(value)) if name in _FILES else value
+        for name, value in style.items()
+        if name in used
+    }
+    if spec.template != "band":
+        fields.pop("headline")
+    if spec.template == "none":
+        fields.pop("language")  # the corner mark's side depends on the language
     fields["drawing_code"] = DRAWING_CODE_DIGEST
     fields["pillow"] = PIL.__version__
     encoded = json.dumps(fields, sort_keys=True, default=str).encode("utf-8")

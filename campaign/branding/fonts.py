@@ -16,8 +16,11 @@ class FontProblem(ValueError):
     """The configured font cannot be found or read."""
 
 
-def resolve_font(spec: str, base_dir: Path) -> Path:
-    """The font file for ``spec``: ``fontpkg:NAME`` or a path relative to ``base_dir``."""
+def resolve_font(spec: str, base_dir: Path, key: str = "font") -> Path:
+    """The font file for ``spec``: ``fontpkg:NAME`` or a path relative to ``base_dir``.
+
+    ``key`` is the config key that named it, for the message when it cannot be used.
+    """
     if spec.startswith("fontpkg:"):
         name = spec.removeprefix("fontpkg:")
         module_name = "fontpkg_" + name.replace("-", "_")
@@ -26,7 +29,7 @@ def resolve_font(spec: str, base_dir: Path) -> Path:
         except ImportError:
             raise FontProblem(
                 f'the font package "{name}" is not installed (pip install fontpkg-{name}), '
-                "or give [brand] font as a path to a .ttf file."
+                f"or give [brand] {key} as a path to a .ttf file."
             ) from None
         files = sorted(
             p
@@ -34,17 +37,24 @@ def resolve_font(spec: str, base_dir: Path) -> Path:
             if p.suffix in FONT_SUFFIXES and "Italic" not in p.name
         )
         if not files:
-            raise FontProblem(f'the font package "{name}" holds no font file.')
+            raise FontProblem(f'[brand] {key}: the font package "{name}" holds no font file.')
         return files[0]
     path = (base_dir / spec).expanduser()
     if not path.is_file():
-        raise FontProblem(f"the font file {path} does not exist ([brand] font in config.toml).")
+        raise FontProblem(f"the font file {path} does not exist ([brand] {key} in config.toml).")
     return path
 
 
-@lru_cache(maxsize=64)
 def load_font(path: Path, size: int, weight: str = "Bold") -> ImageFont.FreeTypeFont:
-    """A FreeType font at ``size`` px with raqm layout; variable fonts set to ``weight``."""
+    """A FreeType font at ``size`` px with raqm layout; variable fonts set to ``weight``.
+
+    Cached, and keyed by the file's modification time too, so a replaced file is read again.
+    """
+    return _load_font(path, path.stat().st_mtime_ns, size, weight)
+
+
+@lru_cache(maxsize=64)
+def _load_font(path: Path, _mtime: int, size: int, weight: str) -> ImageFont.FreeTypeFont:
     try:
         font = ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.RAQM)
     except OSError as exc:

@@ -58,10 +58,10 @@ def brand_style(config: Config) -> Style:
     """The template style from [brand], with font and logo files found."""
     brand = config.brand
     try:
-        font = resolve_font(brand.font, config.base_dir)
-        rtl_font = resolve_font(brand.rtl_font, config.base_dir)
+        font = resolve_font(brand.font, config.base_dir, "font")
+        rtl_font = resolve_font(brand.rtl_font, config.base_dir, "rtl_font")
     except FontProblem as problem:
-        raise BrandSetupProblem(f"[brand] {problem}") from None
+        raise BrandSetupProblem(str(problem)) from None
     logo = config.path(brand.logo)
     if not logo.is_file():
         raise BrandSetupProblem(

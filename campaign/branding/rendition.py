@@ -55,12 +55,14 @@ def render(spec: RenditionSpec) -> Rendered:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(spec.source) as source:
-                image = _decode(source, spec)
+                upright_size = _upright_size(source)
+                image = _decode(source, spec, upright_size)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise RenderProblem("the image has too many pixels to be decoded safely.") from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise RenderProblem(f"the image cannot be decoded ({exc}).") from None
-    target = target_size(spec.ratio, spec.width, image.size)
+    # The shape comes from the full-size picture: a reduced JPEG decode rounds its size.
+    target = target_size(spec.ratio, spec.width, upright_size)
     area = picture_area(spec.template, target)
     if spec.fit == "pad":
         box, placed = (0, 0, *image.size), fit_inside(image.size, area)
@@ -75,18 +77,23 @@ def render(spec: RenditionSpec) -> Rendered:
     image = apply_template(picture, spec.template, spec.headline, spec.language, spec.style)
     output = io.BytesIO()
     # No exif, icc_profile or comment is passed on: nothing about the camera or place leaves.
+    image.info = {}
     image.save(
         output, "JPEG", quality=spec.quality, progressive=True, optimize=True, subsampling="4:2:0"
     )
     return Rendered(output.getvalue(), target, upscaled)
 
 
-def _decode(source: Image.Image, spec: RenditionSpec) -> Image.Image:
+def _upright_size(source: Image.Image) -> tuple[int, int]:
+    """The picture's size once turned as its EXIF orientation says."""
+    width, height = source.size
+    return (height, width) if source.getexif().get(0x0112, 1) in (5, 6, 7, 8) else (width, height)
+
+
+def _decode(source: Image.Image, spec: RenditionSpec, oriented: tuple[int, int]) -> Image.Image:
     """The image in sRGB, decoded at the smallest JPEG scale that still covers the target."""
     if source.format == "JPEG" and source.mode in ("RGB", "L", "CMYK"):
         width, height = source.size
-        transposed = source.getexif().get(0x0112, 1) in (5, 6, 7, 8)
-        oriented = (height, width) if transposed else (width, height)
         area = picture_area(spec.template, target_size(spec.ratio, spec.width, oriented))
         if spec.fit == "pad":
             box, area = (0, 0, *oriented), fit_inside(oriented, area)

@@ -100,7 +100,7 @@ def fit_text(
 ) -> tuple[list[str], ImageFont.FreeTypeFont]:
     """The largest font size (and its line breaks) at which ``text`` fits the box."""
     direction = "rtl" if rtl else "ltr"
-    minimum = max(12, max_height // 6)
+    minimum = max(8, max_height // 6)
     for size in range(max_height, minimum - 1, -max(1, max_height // 40)):
         font = load_font(font_path, size)
         lines = _wrap(text, font, max_width, direction)
@@ -142,7 +142,7 @@ def _draw_mark(
     box: tuple[int, int, int, int] | None = None,
 ) -> None:
     """Paste the campaign mark, ``size`` px wide, in the bottom corner (left when RTL)."""
-    mark = _scaled_logo(logo, size)
+    mark = _scaled_logo(logo, logo.stat().st_mtime_ns, size)
     left, top, right, bottom = box or (0, 0, image.width, image.height)
     margin = round(image.width * _MARGIN_SHARE)
     x = left + margin if rtl else right - margin - mark.width
@@ -151,7 +151,8 @@ def _draw_mark(
 
 
 @lru_cache(maxsize=16)
-def _scaled_logo(logo: Path, width: int) -> Image.Image:
+def _scaled_logo(logo: Path, _mtime: int, width: int) -> Image.Image:
+    """The mark at ``width`` px; keyed by modification time, so a replaced file is redrawn."""
     with Image.open(logo) as source:
         mark = source.convert("RGBA")
     height = round(mark.height * width / mark.width)
