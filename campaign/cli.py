@@ -160,6 +160,35 @@ def render(
 
 
 @app.command()
+def preview(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Post files or folders. Default: the posts folder in config.toml."),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="The folder to write. Default: preview/ in the build folder.",
+            file_okay=False,
+        ),
+    ] = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Processes to use. Default: all cores.")
+    ] = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open", help="Open the preview in the web browser when it is ready.")
+    ] = False,
+) -> None:
+    """Write an HTML preview: a calendar, and each post as Facebook and Instagram will show it."""
+    from campaign.preview.command import run_preview
+
+    config = _config()
+    raise typer.Exit(run_preview(config, paths or None, output, jobs, out, err, open_browser))
+
+
+@app.command()
 def schema(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of printing.")
