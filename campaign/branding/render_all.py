@@ -8,6 +8,7 @@ the others are still rendered.
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -115,31 +116,51 @@ def render_campaign(
     workers: int | None = None,
     on_done: Callable[[RenditionJob], None] | None = None,
 ) -> RenderReport:
-    """Make the renditions that do not exist yet, ``workers`` processes at a time."""
+    """Make the renditions that do not exist yet, ``workers`` processes at a time.
+
+    Jobs with the same spec (Facebook and Instagram both at 4:5, say) are drawn once
+    and the file copied.
+    """
     report = RenderReport()
-    todo = []
+    same_spec: dict[RenditionSpec, list[RenditionJob]] = {}
     for job in jobs:
         if job.output.exists():
             report.cached.append(job)
             if on_done:
                 on_done(job)
         else:
-            todo.append(job)
-    workers = max(1, min(workers or os.cpu_count() or 1, len(todo) or 1))
-    if workers == 1:
-        for job in todo:
-            _record(report, job, _render_to_file(job.spec, job.output))
+            same_spec.setdefault(job.spec, []).append(job)
+
+    def finish(group: list[RenditionJob], outcome: bool | str) -> None:
+        first, *copies = group
+        for job in copies:
+            if not isinstance(outcome, str):
+                _copy_atomically(first.output, job.output)
+        for job in group:
+            _record(report, job, outcome)
             if on_done:
                 on_done(job)
+
+    groups = list(same_spec.values())
+    workers = max(1, min(workers or os.cpu_count() or 1, len(groups) or 1))
+    if workers == 1:
+        for group in groups:
+            finish(group, _render_to_file(group[0].spec, group[0].output))
         return report
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(_render_to_file, job.spec, job.output): job for job in todo}
+        futures = {
+            pool.submit(_render_to_file, group[0].spec, group[0].output): group for group in groups
+        }
         for future in as_completed(futures):
-            job = futures[future]
-            _record(report, job, future.result())
-            if on_done:
-                on_done(job)
+            finish(futures[future], future.result())
     return report
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_suffix(f".{os.getpid()}.tmp")
+    shutil.copyfile(source, temporary)
+    os.replace(temporary, target)
 
 
 def prune_stale(jobs: list[RenditionJob], build_dir: Path, whole_campaign: bool) -> int:
