@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import textwrap
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -42,6 +43,18 @@ def write_image(path: Path, size: tuple[int, int] = (1600, 2000), fmt: str = "JP
     """A small real image file of the given pixel size and format."""
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.new("RGB", size, (27, 54, 93)).save(path, fmt)
+    return path
+
+
+def undecodable_jpeg(path: Path) -> Path:
+    """A JPEG whose header reads and which ends in EOI, but whose scan data is broken:
+    it passes `campaign check`'s header checks and fails only when decoded."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (400, 300), (1, 2, 3)).save(buffer, "JPEG")
+    data = buffer.getvalue()
+    scan = data.index(b"\xff\xda")
+    scan_data = scan + 2 + int.from_bytes(data[scan + 2 : scan + 4], "big")
+    path.write_bytes(data[:scan_data] + b"\x12" * 20 + b"\xff\xd8" + b"\x12" * 20 + b"\xff\xd9")
     return path
 
 

@@ -13,6 +13,7 @@ from campaign.branding.fonts import resolve_font
 from campaign.branding.geometry import target_size
 from campaign.branding.rendition import RenderProblem, RenditionSpec, render
 from campaign.branding.templates import Style, picture_area
+from tests.conftest import undecodable_jpeg
 
 BAND = (27, 54, 93)  # #1B365D
 LOGO_RED = (230, 0, 0)
@@ -246,17 +247,6 @@ def test_draft_decode_keeps_the_size_of_an_original_ratio_rendition(
     assert render(spec_for(jpeg, style, ratio="original")).size == expected
 
 
-def corrupt_jpeg(path: Path) -> Path:
-    """A JPEG whose header reads and which ends in EOI, but whose scan data is broken."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (400, 300), (1, 2, 3)).save(buffer, "JPEG")
-    data = buffer.getvalue()
-    scan = data.index(b"\xff\xda")
-    scan_data = scan + 2 + int.from_bytes(data[scan + 2 : scan + 4], "big")
-    path.write_bytes(data[:scan_data] + b"\x12" * 20 + b"\xff\xd8" + b"\x12" * 20 + b"\xff\xd9")
-    return path
-
-
 def truncated_jpeg(path: Path) -> Path:
     buffer = io.BytesIO()
     Image.effect_noise((400, 300), 50).convert("RGB").save(buffer, "JPEG")
@@ -269,7 +259,7 @@ def not_an_image(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("make", [corrupt_jpeg, truncated_jpeg, not_an_image])
+@pytest.mark.parametrize("make", [undecodable_jpeg, truncated_jpeg, not_an_image])
 def test_an_undecodable_image_is_a_render_problem(tmp_path: Path, style: Style, make) -> None:
     image = make(tmp_path / "broken.jpg")
     with pytest.raises(RenderProblem, match=r"^the image cannot be decoded \(.+\)\.$"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -25,7 +24,7 @@ from campaign.branding.render_all import (
 from campaign.cli import app
 from campaign.config import Config
 from campaign.post_loader import load_campaign
-from tests.conftest import NOW, Campaign
+from tests.conftest import NOW, Campaign, undecodable_jpeg
 
 
 def settings(brand: str = "", render: str = "") -> str:
@@ -93,16 +92,6 @@ runner = CliRunner()
 
 def write_jpeg(path: Path, colour: tuple[int, int, int], size=(400, 300)) -> None:
     Image.new("RGB", size, colour).save(path, "JPEG")
-
-
-def broken_jpeg(path: Path) -> None:
-    """A JPEG that passes the loader's header and end-marker check but cannot be decoded."""
-    buffer = io.BytesIO()
-    Image.new("RGB", (400, 300), (1, 2, 3)).save(buffer, "JPEG")
-    data = buffer.getvalue()
-    scan = data.index(b"\xff\xda")
-    scan_data = scan + 2 + int.from_bytes(data[scan + 2 : scan + 4], "big")
-    path.write_bytes(data[:scan_data] + b"\x12" * 20 + b"\xff\xd8" + b"\x12" * 20 + b"\xff\xd9")
 
 
 def touch_later(path: Path) -> None:
@@ -328,7 +317,7 @@ def test_an_unreadable_digests_file_is_started_afresh(tmp_path: Path) -> None:
 
 
 def test_a_post_whose_image_cannot_be_decoded_fails_alone(sample: Campaign) -> None:
-    broken_jpeg(sample.posts / "fb.jpg")
+    undecodable_jpeg(sample.posts / "fb.jpg")
     config, jobs = planned(sample)  # the loader accepts it: header and end marker are fine
     report = render_campaign(jobs, workers=1)
     assert report.failed_posts == {FACEBOOK_ID}
@@ -388,7 +377,7 @@ def test_cli_render_then_nothing_to_do_then_failure(sample: Campaign) -> None:
     second = cli(sample, "-j", "1")
     assert second.exit_code == 0, second.output
     assert "0 made, 7 unchanged, 0 failed" in second.output
-    broken_jpeg(sample.posts / "fb.jpg")
+    undecodable_jpeg(sample.posts / "fb.jpg")
     third = cli(sample, "-j", "1")
     assert third.exit_code == 1, third.output
     assert "0 made, 6 unchanged, 1 failed" in third.output
