@@ -39,49 +39,52 @@ The exit status is always 0: this is a measurement, not a test.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import gc
 import io
 import os
-import pstats
 import random
-import re
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import yaml
+from bench_common import (
+    CAMPAIGN_TABLE,
+    PROJECT_FUNCTIONS,
+    BenchCampaign,
+    add_repeat_and_keep,
+    best_of,
+    campaign_start,
+    phone_exif,
+    post_stem,
+    print_rows,
+    profiled,
+    publish_times,
+    run_in_folder,
+    tiled,
+    time_cli,
+    verdict,
+    write_and_sync,
+)
 from PIL import Image, ImageDraw, ImageFilter
 
-import campaign
 from campaign.config import load_config
 from campaign.post_loader import LoadResult, load_campaign
 
 GOAL_RATIO = 1.5
 SOURCE_IMAGES = 40
 PNG_SHARE = 0.2
-CAMPAIGN_DAYS = 30
 PHOTO_SIZES = [(4032, 3024), (3024, 4032), (4000, 3000), (3000, 4000), (4000, 2250)]
 GRAPHIC_SIZES = [(3000, 3750), (3240, 3240), (3840, 2160)]
 
-CONFIG_TOML = """\
-[campaign]
-name = "Benchmark – Demokratin 100 år"
-timezone = "Europe/Stockholm"
-posts = "posts"
-language = "sv"
-hashtags = ["#demokrati100", "#södertälje"]
-
+CONFIG_TOML = (
+    CAMPAIGN_TABLE
+    + """
 [check]
 max_lix = 45
 min_gap_minutes = 30
 """
+)
 
 SENTENCES = [
     "Nästa år är det val i Sverige.",
@@ -112,28 +115,9 @@ ALT_TEXTS = [
     "Texten Din röst räknas i vitt på blå botten.",
     "En kvinna i hijab som visar sitt röstkort och ler.",
 ]
-SLUGS = ["demokratidagen", "rosta-i-fortid", "dialogtraff", "hemlig-rost", "vem-far-rosta"]
 HEADLINES = ["Demokratin 100 år", "Din röst räknas", "Rösta i förtid", "Välkommen på kaffe"]
 TAGS = ["demokrati100", "val", "dialog", "historia"]
 COLOURS = ["#1B365D", "#F2C14E", "#F7F4EC", "#C8102E", "#FFFFFF", "#B9C2CF"]
-
-
-@dataclass(frozen=True)
-class BenchCampaign:
-    """The generated campaign folder and what is in it."""
-
-    root: Path
-    posts: int
-    images: int
-    total_bytes: int
-
-    @property
-    def config_path(self) -> Path:
-        return self.root / "config.toml"
-
-    @property
-    def posts_dir(self) -> Path:
-        return self.root / "posts"
 
 
 @dataclass(frozen=True)
@@ -158,11 +142,7 @@ def photo(size: tuple[int, int], rng: random.Random, grain: Image.Image) -> Imag
     small = (width // 16, height // 16)
     channels = [Image.effect_noise(small, rng.uniform(40, 80)) for _ in range(3)]
     blobs = Image.merge("RGB", channels).filter(ImageFilter.GaussianBlur(2))
-    noise = Image.new("RGB", size)
-    for x in range(0, width, grain.width):
-        for y in range(0, height, grain.height):
-            noise.paste(grain, (x, y))
-    return Image.blend(blobs.resize(size, Image.Resampling.BICUBIC), noise, 0.15)
+    return Image.blend(blobs.resize(size, Image.Resampling.BICUBIC), tiled(grain, size), 0.15)
 
 
 def graphic(size: tuple[int, int], rng: random.Random) -> Image.Image:
@@ -177,17 +157,6 @@ def graphic(size: tuple[int, int], rng: random.Random) -> Image.Image:
     return image
 
 
-def phone_exif(rng: random.Random) -> bytes:
-    """An EXIF block such as a phone writes (make, model, orientation, time)."""
-    exif = Image.Exif()
-    exif[0x010F] = "Apple"
-    exif[0x0110] = rng.choice(["iPhone 13", "iPhone 14 Pro", "iPhone 15"])
-    exif[0x0112] = 1
-    exif[0x0131] = "17.4"
-    exif[0x0132] = f"2021:09:{rng.randint(1, 28):02d} {rng.randint(8, 20):02d}:15:00"
-    return exif.tobytes()
-
-
 def encode_image(index: int, rng: random.Random, grain: Image.Image) -> SourceImage:
     """Draw and encode one source image: a JPEG photo or, now and then, a PNG graphic."""
     buffer = io.BytesIO()
@@ -196,7 +165,7 @@ def encode_image(index: int, rng: random.Random, grain: Image.Image) -> SourceIm
         return SourceImage(".png", buffer.getvalue())
     image = photo(PHOTO_SIZES[index % len(PHOTO_SIZES)], rng, grain)
     progressive = index % 4 == 0
-    image.save(buffer, "JPEG", quality=85, exif=phone_exif(rng), progressive=progressive)
+    image.save(buffer, "JPEG", quality=85, exif=phone_exif(rng, "17.4"), progressive=progressive)
     return SourceImage(".jpg", buffer.getvalue())
 
 
@@ -205,17 +174,6 @@ def source_images(rng: random.Random) -> list[SourceImage]:
     images = [encode_image(index, rng, grain) for index in range(SOURCE_IMAGES)]
     rng.shuffle(images)
     return images
-
-
-def campaign_start(today: datetime) -> datetime:
-    """June 1st next year: in the future, and a month without a daylight-saving change."""
-    return datetime(today.year + 1, 6, 1, 0, 0)
-
-
-def publish_times(count: int, start: datetime) -> list[datetime]:
-    """``count`` local times spread evenly over the month, to the minute."""
-    minutes = CAMPAIGN_DAYS * 24 * 60
-    return [start + timedelta(minutes=index * minutes // count) for index in range(count)]
 
 
 def image_count(rng: random.Random) -> int:
@@ -272,7 +230,7 @@ def write_post(
     folder: Path, index: int, when: datetime, sources: list[SourceImage], rng: random.Random
 ) -> tuple[int, int]:
     """Write one post file and its images; (number of images, bytes written)."""
-    stem = f"{when:%Y-%m-%d}-{rng.choice(SLUGS)}-{index:05d}"
+    stem = post_stem(when, index, rng)
     count = image_count(rng)
     written = 0
     files: list[str] = []
@@ -325,30 +283,6 @@ def run_floor(posts_dir: Path) -> int:
     return images
 
 
-def best_of(action: Callable[[], object], repeat: int) -> float:
-    """The shortest of ``repeat`` timed runs, after one untimed warm-up run."""
-    action()
-    times: list[float] = []
-    for _ in range(repeat):
-        gc.collect()
-        start = time.perf_counter()
-        action()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
-def time_cli(config_path: Path) -> tuple[float, int, str]:
-    """Wall time, exit status and last output line of the real `campaign ... check`."""
-    script = Path(sys.executable).parent / "campaign"
-    command = [str(script) if script.exists() else "campaign"]
-    command += ["--config", str(config_path), "check"]
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    lines = (done.stdout or done.stderr).strip().splitlines()
-    return elapsed, done.returncode, lines[-1] if lines else ""
-
-
 # --- reporting -----------------------------------------------------------------------------
 
 
@@ -373,25 +307,17 @@ def print_table(bench: BenchCampaign, check_s: float, floor_s: float) -> None:
         ("check µs/post", f"{check_s / bench.posts * 1e6:.0f}"),
         ("floor µs/post", f"{floor_s / bench.posts * 1e6:.0f}"),
     ]
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value:>10}")
-    verdict = "PASS" if ratio <= GOAL_RATIO else "FAIL"
-    print(f"goal: ratio ≤ {GOAL_RATIO}: {verdict}")
+    print_rows(rows)
+    print(f"goal: ratio ≤ {GOAL_RATIO}: {verdict(ratio <= GOAL_RATIO)}")
 
 
 def print_profile(config_path: Path) -> None:
     """Where check's time goes: top 12 by cumulative time, overall and in the project."""
-    profiler = cProfile.Profile()
-    profiler.enable()
-    run_check(config_path)
-    profiler.disable()
-    stats = pstats.Stats(profiler, stream=sys.stdout).sort_stats("cumulative")
+    stats = profiled(run_check, config_path).sort_stats("cumulative")
     print("\nprofile of one check run (cProfile adds overhead), top 12 by cumulative time:")
     stats.print_stats(12)
-    package = re.escape(str(Path(campaign.__file__).parent))
     print("the same, functions of the project only:")
-    stats.print_stats(package, 12)
+    stats.print_stats(PROJECT_FUNCTIONS, 12)
 
 
 # --- command line ------------------------------------------------------------------------
@@ -400,23 +326,9 @@ def print_profile(config_path: Path) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=1000, help="number of post files")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best counts")
-    parser.add_argument(
-        "--keep", type=Path, help="write the campaign into this new folder and keep it"
-    )
+    add_repeat_and_keep(parser)
     parser.add_argument("--profile", action="store_true", help="print a cProfile breakdown")
     return parser.parse_args(argv)
-
-
-def prepare_root(keep: Path | None) -> Path | None:
-    """A new temporary folder, or the --keep folder if it is new or empty (else None)."""
-    if keep is None:
-        return Path(tempfile.mkdtemp(prefix="campaign-bench-"))
-    if keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
-        print(f"--keep {keep}: not an empty folder; name a new or empty one.", file=sys.stderr)
-        return None
-    keep.mkdir(parents=True, exist_ok=True)
-    return keep
 
 
 def measure(bench: BenchCampaign, repeat: int, profile: bool) -> None:
@@ -429,7 +341,7 @@ def measure(bench: BenchCampaign, repeat: int, profile: bool) -> None:
     floor_s = best_of(lambda: run_floor(bench.posts_dir), repeat)
     print(f"\nbest of {repeat}, page cache warm:")
     print_table(bench, check_s, floor_s)
-    cli_s, status, last_line = time_cli(bench.config_path)
+    cli_s, status, last_line = time_cli(bench.config_path, "check")
     print(
         f"\nfor information: `campaign --config … check` as a subprocess, once: {cli_s:.3f} s "
         f"(exit {status}; interpreter start-up and imports included) — {last_line}"
@@ -440,23 +352,16 @@ def measure(bench: BenchCampaign, repeat: int, profile: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    root = prepare_root(args.keep)
-    if root is None:
-        return 0
-    try:
-        start = time.perf_counter()
-        bench = write_campaign(root, max(1, args.posts))
-        if hasattr(os, "sync"):
-            os.sync()  # write the new files out now, not in the middle of a timed run
+
+    def run(root: Path) -> None:
+        bench, seconds = write_and_sync(lambda: write_campaign(root, max(1, args.posts)))
         print(
             f"wrote {bench.posts} posts, {bench.images} images, "
-            f"{bench.total_bytes / 1_000_000:.0f} MB to {root} "
-            f"in {time.perf_counter() - start:.1f} s"
+            f"{bench.total_bytes / 1_000_000:.0f} MB to {root} in {seconds:.1f} s"
         )
         measure(bench, max(1, args.repeat), args.profile)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(root, ignore_errors=True)
+
+    run_in_folder(args.keep, "campaign-bench-", run)
     return 0
 
 

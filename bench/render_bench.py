@@ -69,29 +69,41 @@ The exit status is always 0: this is a measurement, not a test.
 from __future__ import annotations
 
 import argparse
-import cProfile
-import gc
 import io
 import json
 import multiprocessing
 import os
-import pstats
 import random
-import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from bench_common import (
+    CAMPAIGN_TABLE,
+    PROJECT_FUNCTIONS,
+    BenchCampaign,
+    Timing,
+    add_repeat_and_keep,
+    campaign_start,
+    phone_exif,
+    post_stem,
+    print_rows,
+    profiled,
+    publish_times,
+    run_in_folder,
+    tiled,
+    time_cli,
+    timed,
+    verdict,
+    write_and_sync,
+)
 from PIL import Image, ImageDraw, ImageFilter
 
-import campaign
 from campaign.branding.cache import FileDigests
 from campaign.branding.render_all import (
     RenderReport,
@@ -111,19 +123,13 @@ LANDSCAPE, PORTRAIT = (4000, 3000), (3000, 4000)
 SOURCE_QUALITY = 90
 GRAIN_SHARE = 0.24
 ORIGINAL_SHARE = 0.2  # posts whose Facebook rendition keeps the photo's shape
-CAMPAIGN_DAYS = 30
 LOGO = Path(__file__).resolve().parent.parent / "assets" / "demokratin-100-mark.png"
 # The corner mark and band layout of campaign/branding/templates.py, for ImageMagick.
 MARK_SHARE, MARGIN_SHARE = 0.16, 0.04
 
-CONFIG_TOML = """\
-[campaign]
-name = "Benchmark – Demokratin 100 år"
-timezone = "Europe/Stockholm"
-posts = "posts"
-language = "sv"
-hashtags = ["#demokrati100", "#södertälje"]
-
+CONFIG_TOML = (
+    CAMPAIGN_TABLE
+    + """
 [brand]
 logo = {logo}
 template = "corner"
@@ -131,6 +137,7 @@ template = "corner"
 [render]
 build = "build"
 """
+)
 
 SENTENCES = [
     "Nästa år är det val i Sverige.",
@@ -150,7 +157,6 @@ ALT_TEXTS = [
     "Folk som dricker kaffe vid ett tält på torget.",
     "En kvinna i hijab som visar sitt röstkort och ler.",
 ]
-SLUGS = ["demokratidagen", "rosta-i-fortid", "dialogtraff", "hemlig-rost", "vem-far-rosta"]
 HEADLINES = [
     "Demokratin 100 år",
     "Din röst räknas",
@@ -165,20 +171,6 @@ QUARTER_TURNS = [
     Image.Transpose.ROTATE_180,
     Image.Transpose.ROTATE_270,
 ]
-
-
-@dataclass(frozen=True)
-class BenchCampaign:
-    """The generated campaign folder and what is in it."""
-
-    root: Path
-    posts: int
-    images: int
-    total_bytes: int
-
-    @property
-    def config_path(self) -> Path:
-        return self.root / "config.toml"
 
 
 @dataclass(frozen=True)
@@ -241,21 +233,7 @@ def photo(size: tuple[int, int], rng: random.Random, grain: Image.Image) -> Imag
         fill = (rng.randrange(256), rng.randrange(256), rng.randrange(256))
         (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=fill)
     image = image.filter(ImageFilter.GaussianBlur(1.2))
-    noise = Image.new("RGB", size)
-    for x in range(0, width, grain.width):
-        for y in range(0, height, grain.height):
-            noise.paste(grain, (x, y))
-    return Image.blend(image, noise, GRAIN_SHARE)
-
-
-def phone_exif(rng: random.Random) -> bytes:
-    """An EXIF block such as a phone writes (make, model, orientation, time)."""
-    exif = Image.Exif()
-    exif[0x010F] = "Apple"
-    exif[0x0110] = rng.choice(["iPhone 13", "iPhone 14 Pro", "iPhone 15"])
-    exif[0x0112] = 1
-    exif[0x0132] = f"2021:09:{rng.randint(1, 28):02d} {rng.randint(8, 20):02d}:15:00"
-    return exif.tobytes()
+    return Image.blend(image, tiled(grain, size), GRAIN_SHARE)
 
 
 def source_images(rng: random.Random) -> list[bytes]:
@@ -269,12 +247,6 @@ def source_images(rng: random.Random) -> list[bytes]:
         images.append(buffer.getvalue())
     rng.shuffle(images)
     return images
-
-
-def publish_times(count: int, start: datetime) -> list[datetime]:
-    """``count`` local times spread evenly over a month, to the minute."""
-    minutes = CAMPAIGN_DAYS * 24 * 60
-    return [start + timedelta(minutes=index * minutes // count) for index in range(count)]
 
 
 def post_yaml(when: datetime, image_file: str, template: str, rng: random.Random) -> str:
@@ -308,10 +280,9 @@ def write_campaign(root: Path, posts: int, seed: int = 1921) -> BenchCampaign:
     config_text = CONFIG_TOML.format(logo=json.dumps(str(LOGO), ensure_ascii=False))
     (root / "config.toml").write_text(config_text, encoding="utf-8")
     sources = source_images(rng)
-    start = datetime(datetime.now().year + 1, 6, 1)  # future, no daylight-saving change
     total = len(config_text.encode("utf-8"))
-    for index, when in enumerate(publish_times(posts, start)):
-        stem = f"{when:%Y-%m-%d}-{rng.choice(SLUGS)}-{index:05d}"
+    for index, when in enumerate(publish_times(posts, campaign_start(datetime.now()))):
+        stem = post_stem(when, index, rng)
         data = sources[index % len(sources)]
         (folder / f"{stem}.jpg").write_bytes(data)
         text = post_yaml(when, f"{stem}.jpg", TEMPLATES[index % 3], rng).encode("utf-8")
@@ -450,29 +421,6 @@ def run_magick(command: list[str], tasks: list[MagickTask], workers: int) -> lis
         return [error for error in outcomes if error]
 
 
-@dataclass
-class Timing:
-    """One timed run: wall-clock seconds, CPU seconds (this process and its children)."""
-
-    wall: float
-    cpu: float
-    phases: dict[str, float] = field(default_factory=dict)
-
-
-def cpu_seconds() -> float:
-    """User and system CPU time of this process and of its finished child processes."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
-
-
-def timed(action: Callable[[], object]) -> Timing:
-    """Run ``action`` once, after a garbage collection, and time it."""
-    gc.collect()
-    cpu, start = cpu_seconds(), time.perf_counter()
-    action()
-    return Timing(time.perf_counter() - start, cpu_seconds() - cpu)
-
-
 def time_render(config: Config, workers: int) -> tuple[Timing, RenderReport]:
     """One timed render, with the seconds of each of its steps."""
     phases: dict[str, float] = {}
@@ -484,18 +432,6 @@ def time_render(config: Config, workers: int) -> tuple[Timing, RenderReport]:
 
 def fastest(runs: list[Timing]) -> Timing:
     return min(runs, key=lambda run: run.wall)
-
-
-def time_cli(config_path: Path, workers: int) -> tuple[float, int, str]:
-    """Wall time, exit status and last output line of the real `campaign ... render`."""
-    script = Path(sys.executable).parent / "campaign"
-    command = [str(script) if script.exists() else "campaign"]
-    command += ["--config", str(config_path), "render", "--jobs", str(workers)]
-    start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - start
-    lines = (done.stdout or done.stderr).strip().splitlines()
-    return elapsed, done.returncode, lines[-1] if lines else ""
 
 
 # --- preparing the comparisons -----------------------------------------------------------
@@ -602,17 +538,11 @@ def print_table(bench: BenchCampaign, workers: int, figures: Figures, repeat: in
         f"\nbest of {repeat}, page cache warm (ms/rendition: wall time / renditions; "
         "CPU: all processes):"
     )
-    width = max(len(name) for name, _ in rows)
-    for name, value in rows:
-        print(f"  {name:<{width}}  {value:>10}")
+    print_rows(rows)
     print(f"goal: ratio cold/floor ≤ {GOAL_RATIO}: {verdict(ratio <= GOAL_RATIO)}")
     print(f"goal: warm ≤ {GOAL_WARM_SHARE:.0%} of cold: {verdict(warm_share <= GOAL_WARM_SHARE)}")
     if magick is not None:
         print(f"goal: cold faster than ImageMagick: {verdict(cold.wall < magick.wall)}")
-
-
-def verdict(passed: bool) -> str:
-    return "PASS" if passed else "FAIL"
 
 
 def describe_report(report: RenderReport, build_dir: Path) -> str:
@@ -638,17 +568,12 @@ def describe_phases(run: Timing) -> str:
 def print_profile(config: Config) -> None:
     """Where a single-process cold render's time goes (cProfile), overall and in the project."""
     shutil.rmtree(config.build_dir, ignore_errors=True)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    run_render(config, 1)
-    profiler.disable()
-    stats = pstats.Stats(profiler, stream=sys.stdout)
+    stats = profiled(run_render, config, 1)
     print("\nprofile of one cold render in one process (cProfile adds overhead):")
     print("top 15 by own time:")
     stats.sort_stats("tottime").print_stats(15)
-    package = re.escape(str(Path(campaign.__file__).parent))
     print("functions of the project only, top 20 by cumulative time:")
-    stats.sort_stats("cumulative").print_stats(package, 20)
+    stats.sort_stats("cumulative").print_stats(PROJECT_FUNCTIONS, 20)
 
 
 # --- command line ------------------------------------------------------------------------
@@ -657,10 +582,7 @@ def print_profile(config: Config) -> None:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--images", type=int, default=200, help="posts, one 12 MP image each")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs; the best counts")
-    parser.add_argument(
-        "--keep", type=Path, help="write the campaign into this new folder and keep it"
-    )
+    add_repeat_and_keep(parser)
     parser.add_argument(
         "--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all)"
     )
@@ -668,17 +590,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--profile", action="store_true", help="also profile a single-process cold render"
     )
     return parser.parse_args(argv)
-
-
-def prepare_root(keep: Path | None) -> Path | None:
-    """A new temporary folder, or the --keep folder if it is new or empty (else None)."""
-    if keep is None:
-        return Path(tempfile.mkdtemp(prefix="campaign-render-bench-"))
-    if keep.exists() and (not keep.is_dir() or any(keep.iterdir())):
-        print(f"--keep {keep}: not an empty folder; name a new or empty one.", file=sys.stderr)
-        return None
-    keep.mkdir(parents=True, exist_ok=True)
-    return keep.resolve()
 
 
 def measure_magick(report: RenderReport, root: Path, workers: int, repeat: int) -> Timing | None:
@@ -735,7 +646,7 @@ def measure(bench: BenchCampaign, repeat: int, workers: int, profile: bool) -> N
     magick = measure_magick(report, bench.root, workers, repeat)
     figures = Figures(len(report.made), fastest(cold), fastest(floor), fastest(warm), magick)
     print_table(bench, workers, figures, repeat)
-    cli_s, status, last_line = time_cli(bench.config_path, workers)
+    cli_s, status, last_line = time_cli(bench.config_path, "render", "--jobs", str(workers))
     print(
         f"\nfor information: `campaign --config … render` as a subprocess, warm, once: "
         f"{cli_s:.2f} s (exit {status}; interpreter start-up and imports included) — {last_line}"
@@ -749,23 +660,17 @@ def main(argv: list[str] | None = None) -> int:
     if not LOGO.is_file():
         print(f"the campaign mark {LOGO} is missing; nothing measured.", file=sys.stderr)
         return 0
-    root = prepare_root(args.keep)
-    if root is None:
-        return 0
-    try:
-        start = time.perf_counter()
-        bench = write_campaign(root, max(1, args.images))
-        if hasattr(os, "sync"):
-            os.sync()  # write the new files out now, not in the middle of a timed run
+
+    def run(root: Path) -> None:
+        root = root if args.keep is None else root.resolve()
+        bench, seconds = write_and_sync(lambda: write_campaign(root, max(1, args.images)))
         print(
             f"wrote {bench.posts} posts with one 12 MP JPEG each, "
-            f"{bench.total_bytes / 1_000_000:.0f} MB, to {root} "
-            f"in {time.perf_counter() - start:.1f} s"
+            f"{bench.total_bytes / 1_000_000:.0f} MB, to {root} in {seconds:.1f} s"
         )
         measure(bench, max(1, args.repeat), max(1, args.jobs), args.profile)
-    finally:
-        if args.keep is None:
-            shutil.rmtree(root, ignore_errors=True)
+
+    run_in_folder(args.keep, "campaign-render-bench-", run)
     return 0
 
 
