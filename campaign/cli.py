@@ -42,6 +42,15 @@ ConfigOption = Annotated[
 ]
 
 
+PathsArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Post files or folders. Default: the posts folder in config.toml."),
+]
+JobsOption = Annotated[
+    int | None, typer.Option("--jobs", "-j", help="Processes to use. Default: all cores.")
+]
+
+
 class State:
     """What the top-level options set, shared by every command."""
 
@@ -64,10 +73,7 @@ def _config() -> Config:
 
 @app.command()
 def check(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Post files or folders. Default: the posts folder in config.toml."),
-    ] = None,
+    paths: PathsArgument = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Fail on warnings too, not only on errors.")
     ] = False,
@@ -144,13 +150,8 @@ def plan(
 
 @app.command()
 def render(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Post files or folders. Default: the posts folder in config.toml."),
-    ] = None,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="Processes to use. Default: all cores.")
-    ] = None,
+    paths: PathsArgument = None,
+    jobs: JobsOption = None,
 ) -> None:
     """Make the branded image for each post and channel; unchanged ones are not redone."""
     from campaign.render_command import run_render
@@ -161,10 +162,7 @@ def render(
 
 @app.command()
 def preview(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Post files or folders. Default: the posts folder in config.toml."),
-    ] = None,
+    paths: PathsArgument = None,
     output: Annotated[
         Path | None,
         typer.Option(
@@ -174,9 +172,7 @@ def preview(
             file_okay=False,
         ),
     ] = None,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", help="Processes to use. Default: all cores.")
-    ] = None,
+    jobs: JobsOption = None,
     open_browser: Annotated[
         bool, typer.Option("--open", help="Open the preview in the web browser when it is ready.")
     ] = False,

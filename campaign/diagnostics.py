@@ -26,9 +26,6 @@ class Position(NamedTuple):
     column: int
 
 
-UNKNOWN_POSITION = Position(1, 1)
-
-
 @dataclass(frozen=True, slots=True)
 class Diagnostic:
     """One problem: where it is, how bad, what is wrong and how to fix it."""
