@@ -262,12 +262,15 @@ def not_an_image(path: Path) -> Path:
 @pytest.mark.parametrize("make", [undecodable_jpeg, truncated_jpeg, not_an_image])
 def test_an_undecodable_image_is_a_render_problem(tmp_path: Path, style: Style, make) -> None:
     image = make(tmp_path / "broken.jpg")
-    with pytest.raises(RenderProblem, match=r"^the image cannot be decoded \(.+\)\.$"):
+    with pytest.raises(
+        RenderProblem,
+        match=r"^the image is damaged and cannot be opened \(.+\)\. Export or copy it again\.$",
+    ):
         render(spec_for(image, style))
 
 
 def test_a_missing_source_is_a_render_problem(tmp_path: Path, style: Style) -> None:
-    with pytest.raises(RenderProblem, match="cannot be decoded"):
+    with pytest.raises(RenderProblem, match="cannot be opened"):
         render(spec_for(tmp_path / "gone.jpg", style))
 
 

@@ -323,7 +323,7 @@ def test_a_post_whose_image_cannot_be_decoded_fails_alone(sample: Campaign) -> N
     assert report.failed_posts == {FACEBOOK_ID}
     [(job, reason)] = report.failed
     assert (job.post.id, job.channel) == (FACEBOOK_ID, "facebook")
-    assert "cannot be decoded" in reason
+    assert "cannot be opened" in reason
     assert keys(report.made) == ALL_KEYS - {(FACEBOOK_ID, "facebook", 0)}
     assert not job.output.exists()
     assert not (config.build_dir / "renditions" / FACEBOOK_ID).exists()
@@ -381,7 +381,7 @@ def test_cli_render_then_nothing_to_do_then_failure(sample: Campaign) -> None:
     third = cli(sample, "-j", "1")
     assert third.exit_code == 1, third.output
     assert "0 made, 6 unchanged, 1 failed" in third.output
-    assert "fb.jpg" in third.output and "cannot be decoded" in third.output
+    assert "fb.jpg" in third.output and "cannot be opened" in third.output
 
 
 def test_cli_render_with_a_missing_logo_exits_2(sample: Campaign) -> None:

@@ -58,9 +58,14 @@ def render(spec: RenditionSpec) -> Rendered:
                 upright_size = _upright_size(source)
                 image = _decode(source, spec, upright_size)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise RenderProblem("the image has too many pixels to be decoded safely.") from None
+        raise RenderProblem(
+            "the image has too many pixels to be opened safely. Scale it down, for example "
+            "to 4000 pixels on the long side."
+        ) from None
     except (OSError, SyntaxError, ValueError) as exc:
-        raise RenderProblem(f"the image cannot be decoded ({exc}).") from None
+        raise RenderProblem(
+            f"the image is damaged and cannot be opened ({exc}). Export or copy it again."
+        ) from None
     # The shape comes from the full-size picture: a reduced JPEG decode rounds its size.
     target = target_size(spec.ratio, spec.width, upright_size)
     area = picture_area(spec.template, target)
