@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from campaign.diagnostics import Diagnostic, DiagnosticSink, Position
 from campaign.validation_messages import did_you_mean, explain_errors
@@ -105,6 +105,38 @@ class ChannelsSection(_Section):
     instagram: InstagramSection = InstagramSection()
 
 
+class DatabaseSection(_Section):
+    """[database]: where publications, attempts and engagement are kept."""
+
+    # SQLAlchemy URL; a relative SQLite path is relative to the config file.
+    url: str = Field("sqlite:///campaign.db", pattern=r"^(sqlite|postgresql(\+psycopg)?)://")
+    # An environment variable that, when set, replaces `url` (a URL with a password).
+    url_env: str = "CAMPAIGN_DATABASE_URL"
+
+    @field_validator("url")
+    @classmethod
+    def _no_password(cls, url: str) -> str:
+        if re.match(r"^[a-z+]+://[^/@]*:[^/@]*@", url):
+            raise ValueError(
+                "this URL holds a password, and config.toml is in git. Remove the password "
+                "and put the full URL in the environment variable named by `url_env`."
+            )
+        return url
+
+
+class PublishingSection(_Section):
+    """[publishing]: how publishing behaves when a platform is slow or refuses."""
+
+    outbox: str = "outbox"
+    request_timeout_seconds: float = Field(60, gt=0, le=600)
+    max_attempts: int = Field(5, ge=1, le=20)
+    retry_after_seconds: float = Field(60, ge=1)
+    retry_max_seconds: float = Field(3600, ge=1)
+    rate_limit_cooldown_minutes: float = Field(60, ge=1)
+    reconcile_after_seconds: float = Field(30, ge=0)
+    auth_check_minutes: float = Field(15, ge=1)
+
+
 class ConfigFile(_Section):
     """The whole of config.toml."""
 
@@ -113,6 +145,8 @@ class ConfigFile(_Section):
     brand: BrandSection = BrandSection()
     render: RenderSection = RenderSection()
     channels: ChannelsSection = ChannelsSection()
+    database: DatabaseSection = DatabaseSection()
+    publishing: PublishingSection = PublishingSection()
 
 
 class ConfigError(Exception):
@@ -150,6 +184,29 @@ class Config:
     @property
     def render(self) -> RenderSection:
         return self.settings.render
+
+    @property
+    def database(self) -> DatabaseSection:
+        return self.settings.database
+
+    @property
+    def publishing(self) -> PublishingSection:
+        return self.settings.publishing
+
+    @property
+    def database_url(self) -> str:
+        """[database] url, a relative SQLite file made relative to the config file."""
+        url = os.environ.get(self.settings.database.url_env) or self.settings.database.url
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and url[len(prefix) :] not in ("", ":memory:"):
+            file = Path(url[len(prefix) :]).expanduser()
+            if not file.is_absolute():
+                return prefix + str((self.base_dir / file).resolve())
+        return url
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.path(self.settings.publishing.outbox)
 
     @property
     def build_dir(self) -> Path:

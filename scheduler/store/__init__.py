@@ -1,0 +1,1 @@
+"""The store: publications, attempts, channel states and alerts in SQLite or PostgreSQL."""

@@ -1,0 +1,64 @@
+"""Open the database: SQLite tuned for one writer at a time, or PostgreSQL.
+
+SQLite runs in WAL mode with a busy timeout, and every writing transaction starts
+with ``BEGIN IMMEDIATE`` so that two processes claiming the same publication queue
+up instead of failing half-way. Reading sessions use a plain ``BEGIN`` so that a
+long report never holds the write lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+from sqlmodel import create_engine
+
+BUSY_TIMEOUT_MS = 30_000
+READ_ONLY = "campaign_read_only"
+
+
+class StoreError(Exception):
+    """The database cannot be used; the message says why and what to do."""
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for ``url`` with this project's SQLite settings applied."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"[database] url: {url!r} is not a database URL.") from None
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(
+                parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None}
+            )
+            _tune_sqlite(engine)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError):
+        raise StoreError(
+            f"[database] url: no driver for {parsed.drivername}. For PostgreSQL, install "
+            "the project with its postgres extra: pip install '.[postgres]'."
+        ) from None
+    return engine
+
+
+def _tune_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        read_only = connection.get_execution_options().get(READ_ONLY, False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

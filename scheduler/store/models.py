@@ -1,0 +1,146 @@
+"""The tables. Every instant is stored in UTC and read back as an aware datetime.
+
+A publication is one (post, channel) pair and its state; an attempt is one try
+at it; a channel state remembers a pause (login broken) or a cool-down (rate
+limit); an alert is something a human must hear about.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import DateTime, Index, Text, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Column, Field, SQLModel
+
+SCHEMA_VERSION = 1
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("the store only takes aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+class State(StrEnum):
+    """Where a publication is. Only ``scheduled`` (and ``failed``, by hand) may be claimed."""
+
+    SCHEDULED = "scheduled"
+    PUBLISHING = "publishing"
+    PUBLISHED = "published"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    MISSED = "missed"
+
+
+class Publication(SQLModel, table=True):
+    """One post on one channel: what was sent, where it is, how it went."""
+
+    __tablename__ = "publications"
+    __table_args__ = (
+        UniqueConstraint("post_id", "channel", name="uq_publication_post_channel"),
+        Index("ix_publications_state_next", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: str = Field(max_length=200)
+    channel: str = Field(max_length=20)
+    state: str = Field(default=State.SCHEDULED.value, max_length=20)
+    due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    next_attempt_at: datetime | None = _utc_column()
+    attempt_count: int = 0
+    #: The content digest of the post when it was claimed (caption, alt texts, images).
+    fingerprint: str | None = Field(default=None, max_length=64)
+    #: Exactly what was sent: the caption, and the renditions with their alt texts (JSON).
+    caption: str | None = Field(default=None, sa_column=Column(Text))
+    media_json: str | None = Field(default=None, sa_column=Column(Text))
+    link: str | None = Field(default=None, sa_column=Column(Text))
+    first_comment: str | None = Field(default=None, sa_column=Column(Text))
+    remote_id: str | None = Field(default=None, max_length=200)
+    url: str | None = Field(default=None, sa_column=Column(Text))
+    claimed_at: datetime | None = _utc_column()
+    claimed_by: str | None = Field(default=None, max_length=200)
+    published_at: datetime | None = _utc_column()
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    warnings: str | None = Field(default=None, sa_column=Column(Text))
+    updated_at: datetime | None = _utc_column()
+
+
+class Attempt(SQLModel, table=True):
+    """One try at a publication, or one reconciliation of it."""
+
+    __tablename__ = "attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    publication_id: int = Field(foreign_key="publications.id", index=True)
+    kind: str = Field(default="publish", max_length=20)  # publish | reconcile
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    finished_at: datetime | None = _utc_column()
+    #: published | retry | failed | unknown | found | not_found | abandoned
+    outcome: str | None = Field(default=None, max_length=20)
+    error_class: str | None = Field(default=None, max_length=20)
+    platform_code: str | None = Field(default=None, max_length=40)
+    platform_subcode: str | None = Field(default=None, max_length=40)
+    message: str | None = Field(default=None, sa_column=Column(Text))
+    claimed_by: str | None = Field(default=None, max_length=200)
+
+
+class ChannelState(SQLModel, table=True):
+    """A channel's pause (login broken, needs a human) or cool-down (rate limit)."""
+
+    __tablename__ = "channel_states"
+
+    channel: str = Field(primary_key=True, max_length=20)
+    paused_reason: str | None = Field(default=None, sa_column=Column(Text))
+    paused_at: datetime | None = _utc_column()
+    last_auth_check_at: datetime | None = _utc_column()
+    cooldown_until: datetime | None = _utc_column()
+    cooldown_reason: str | None = Field(default=None, sa_column=Column(Text))
+
+
+class Alert(SQLModel, table=True):
+    """Something a human must hear about; ``key`` de-duplicates repeats."""
+
+    __tablename__ = "alerts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, index=True)
+    kind: str = Field(max_length=40)  # failed | paused | unknown | missed | edited
+    channel: str | None = Field(default=None, max_length=20)
+    post_id: str | None = Field(default=None, max_length=200)
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    delivered_at: datetime | None = _utc_column()
+
+
+class StoreInfo(SQLModel, table=True):
+    """Facts about the database itself, such as its schema version."""
+
+    __tablename__ = "store_info"
+
+    key: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=200)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,354 @@
+"""The store's operations: every state change of a publication is one transaction.
+
+The claim is a compare-and-set (``UPDATE … WHERE state = 'scheduled'``) inside a
+writing transaction, so of two processes that race for one publication exactly
+one wins, on SQLite and PostgreSQL alike. Every text written here is redacted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, update
+from sqlmodel import Session, col, select
+
+from scheduler.redaction import redact
+from scheduler.store.engine import READ_ONLY, create_store_engine
+from scheduler.store.models import Alert, Attempt, ChannelState, Publication, State
+from scheduler.store.schema import prepare_schema
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A publication this process now owns, and the attempt row that records the try."""
+
+    publication_id: int
+    attempt_id: int
+    attempt_number: int
+
+
+class Store:
+    """Publications, attempts, channel states and alerts, over one engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._read_engine = engine.execution_options(**{READ_ONLY: True})
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect to ``url`` and create or migrate the tables."""
+        engine = create_store_engine(url)
+        prepare_schema(engine)
+        return cls(engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A session whose transaction holds the write lock from its start (SQLite)."""
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with Session(self._read_engine, expire_on_commit=False) as session:
+            yield session
+
+    # Publications -----------------------------------------------------------------
+
+    def get(self, post_id: str, channel: str) -> Publication | None:
+        with self.reading() as session:
+            return session.exec(
+                select(Publication).where(
+                    Publication.post_id == post_id, Publication.channel == channel
+                )
+            ).first()
+
+    def get_by_id(self, publication_id: int) -> Publication:
+        with self.reading() as session:
+            found = session.get(Publication, publication_id)
+            if found is None:
+                raise KeyError(publication_id)
+            return found
+
+    def publications(self, states: Sequence[State] | None = None) -> list[Publication]:
+        with self.reading() as session:
+            query = select(Publication).order_by(col(Publication.due_at), col(Publication.id))
+            if states is not None:
+                query = query.where(col(Publication.state).in_([s.value for s in states]))
+            return list(session.exec(query))
+
+    def attempts(self, publication_id: int) -> list[Attempt]:
+        with self.reading() as session:
+            return list(
+                session.exec(
+                    select(Attempt)
+                    .where(Attempt.publication_id == publication_id)
+                    .order_by(col(Attempt.id))
+                )
+            )
+
+    def ensure_publication(
+        self, post_id: str, channel: str, due_at: datetime, now: datetime
+    ) -> Publication:
+        """The row for (post, channel), created as scheduled, its due time kept current.
+
+        Only a ``scheduled`` row that has never been tried moves with the post file;
+        a row that has been tried keeps the time it was tried for.
+        """
+        with self.writing() as session:
+            row = session.exec(
+                select(Publication).where(
+                    Publication.post_id == post_id, Publication.channel == channel
+                )
+            ).first()
+            if row is None:
+                row = Publication(post_id=post_id, channel=channel, due_at=due_at, updated_at=now)
+                session.add(row)
+            elif row.state == State.SCHEDULED and row.attempt_count == 0 and row.due_at != due_at:
+                row.due_at = due_at
+                row.updated_at = now
+            session.flush()
+            return row
+
+    def claim(
+        self,
+        publication_id: int,
+        *,
+        now: datetime,
+        claimed_by: str,
+        fingerprint: str,
+        caption: str,
+        media_json: str,
+        link: str | None,
+        first_comment: str | None,
+        from_states: Sequence[State] = (State.SCHEDULED,),
+    ) -> Claim | None:
+        """Take the publication for one try, or None when another process has it or it
+        is not claimable (published, unknown, not yet due for its retry)."""
+        with self.writing() as session:
+            changed = session.execute(
+                update(Publication)
+                .where(
+                    col(Publication.id) == publication_id,
+                    col(Publication.state).in_([s.value for s in from_states]),
+                    (col(Publication.next_attempt_at).is_(None))
+                    | (col(Publication.next_attempt_at) <= now),
+                )
+                .values(
+                    state=State.PUBLISHING.value,
+                    claimed_at=now,
+                    claimed_by=claimed_by,
+                    attempt_count=Publication.attempt_count + 1,  # type: ignore[operator]
+                    fingerprint=fingerprint,
+                    caption=redact(caption),
+                    media_json=media_json,
+                    link=link,
+                    first_comment=first_comment,
+                    next_attempt_at=None,
+                    updated_at=now,
+                )
+            )
+            if changed.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            row = session.get(Publication, publication_id)
+            assert row is not None
+            attempt = Attempt(
+                publication_id=publication_id,
+                started_at=now,
+                claimed_by=claimed_by,
+            )
+            session.add(attempt)
+            session.flush()
+            assert attempt.id is not None
+            return Claim(publication_id, attempt.id, row.attempt_count)
+
+    def finish(
+        self,
+        claim_or_attempt: Claim | int,
+        publication_id: int,
+        *,
+        now: datetime,
+        state: State,
+        outcome: str,
+        error_class: str | None = None,
+        code: str | None = None,
+        subcode: str | None = None,
+        message: str | None = None,
+        next_attempt_at: datetime | None = None,
+        remote_id: str | None = None,
+        url: str | None = None,
+        warnings: str | None = None,
+        expect_state: State = State.PUBLISHING,
+    ) -> bool:
+        """Record how a try (or reconciliation) ended and move the publication on.
+
+        Only moves a publication that is still in ``expect_state``; returns whether it did.
+        """
+        attempt_id = (
+            claim_or_attempt.attempt_id
+            if isinstance(claim_or_attempt, Claim)
+            else (claim_or_attempt)
+        )
+        with self.writing() as session:
+            row = session.get(Publication, publication_id)
+            if row is None or row.state != expect_state.value:
+                return False
+            row.state = state.value
+            row.next_attempt_at = next_attempt_at
+            row.updated_at = now
+            if message is not None:
+                row.last_error = redact(message)
+            if state == State.PUBLISHED:
+                row.remote_id = remote_id
+                row.url = url
+                row.published_at = now
+                row.last_error = None
+                row.warnings = redact(warnings)
+            attempt = session.get(Attempt, attempt_id)
+            if attempt is not None:
+                attempt.finished_at = now
+                attempt.outcome = outcome
+                attempt.error_class = error_class
+                attempt.platform_code = code
+                attempt.platform_subcode = subcode
+                attempt.message = redact(message)
+            return True
+
+    def start_reconcile(self, publication_id: int, now: datetime, by: str) -> int:
+        """An attempt row of kind ``reconcile``; its id."""
+        with self.writing() as session:
+            attempt = Attempt(
+                publication_id=publication_id, kind="reconcile", started_at=now, claimed_by=by
+            )
+            session.add(attempt)
+            session.flush()
+            assert attempt.id is not None
+            return attempt.id
+
+    def mark_unknown_if_publishing(self, publication_id: int, now: datetime, message: str) -> bool:
+        """A claim whose process is gone becomes unknown (and its open attempt says so)."""
+        with self.writing() as session:
+            row = session.get(Publication, publication_id)
+            if row is None or row.state != State.PUBLISHING.value:
+                return False
+            row.state = State.UNKNOWN.value
+            row.last_error = redact(message)
+            row.updated_at = now
+            open_attempts = session.exec(
+                select(Attempt).where(
+                    Attempt.publication_id == publication_id,
+                    col(Attempt.finished_at).is_(None),
+                )
+            )
+            for attempt in open_attempts:
+                attempt.finished_at = now
+                attempt.outcome = "unknown"
+                attempt.error_class = "unknown"
+                attempt.message = redact(message)
+            return True
+
+    def set_state(
+        self, publication_id: int, state: State, now: datetime, message: str | None = None
+    ) -> None:
+        """Move a publication by hand (missed, or back to scheduled by a human)."""
+        with self.writing() as session:
+            row = session.get(Publication, publication_id)
+            if row is None:
+                raise KeyError(publication_id)
+            row.state = state.value
+            row.updated_at = now
+            if state == State.SCHEDULED:
+                row.next_attempt_at = None
+            if message is not None:
+                row.last_error = redact(message)
+
+    # Channels ---------------------------------------------------------------------
+
+    def channel_state(self, channel: str) -> ChannelState:
+        with self.reading() as session:
+            return session.get(ChannelState, channel) or ChannelState(channel=channel)
+
+    def _channel_row(self, session: Session, channel: str) -> ChannelState:
+        row = session.get(ChannelState, channel)
+        if row is None:
+            row = ChannelState(channel=channel)
+            session.add(row)
+        return row
+
+    def pause_channel(self, channel: str, reason: str, now: datetime) -> bool:
+        """Pause until a human repairs the login; returns False if it was paused already."""
+        with self.writing() as session:
+            row = self._channel_row(session, channel)
+            was_paused = row.paused_reason is not None
+            row.paused_reason = redact(reason)
+            if not was_paused:
+                row.paused_at = now
+            row.last_auth_check_at = now
+            return not was_paused
+
+    def note_auth_check(self, channel: str, now: datetime) -> None:
+        with self.writing() as session:
+            self._channel_row(session, channel).last_auth_check_at = now
+
+    def resume_channel(self, channel: str) -> None:
+        with self.writing() as session:
+            row = self._channel_row(session, channel)
+            row.paused_reason = None
+            row.paused_at = None
+
+    def cool_down(self, channel: str, until: datetime, reason: str) -> None:
+        with self.writing() as session:
+            row = self._channel_row(session, channel)
+            if row.cooldown_until is None or row.cooldown_until < until:
+                row.cooldown_until = until
+                row.cooldown_reason = redact(reason)
+
+    # Alerts -----------------------------------------------------------------------
+
+    def raise_alert(
+        self,
+        key: str,
+        kind: str,
+        message: str,
+        now: datetime,
+        *,
+        channel: str | None = None,
+        post_id: str | None = None,
+        quiet_for: timedelta = timedelta(hours=6),
+    ) -> bool:
+        """Record an alert unless the same ``key`` was raised within ``quiet_for``."""
+        with self.writing() as session:
+            recent = session.exec(
+                select(Alert).where(Alert.key == key, Alert.created_at >= now - quiet_for)
+            ).first()
+            if recent is not None:
+                return False
+            session.add(
+                Alert(
+                    key=key,
+                    kind=kind,
+                    channel=channel,
+                    post_id=post_id,
+                    message=redact(message) or "",
+                    created_at=now,
+                )
+            )
+            return True
+
+    def alerts(self, undelivered_only: bool = False) -> list[Alert]:
+        with self.reading() as session:
+            query = select(Alert).order_by(col(Alert.id))
+            if undelivered_only:
+                query = query.where(col(Alert.delivered_at).is_(None))
+            return list(session.exec(query))
+
+    def mark_alert_delivered(self, alert_id: int, now: datetime) -> None:
+        with self.writing() as session:
+            row = session.get(Alert, alert_id)
+            if row is not None:
+                row.delivered_at = now
