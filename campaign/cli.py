@@ -7,6 +7,9 @@ configuration error. A user's mistake is always a message, never a traceback.
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +18,7 @@ import typer
 from rich.console import Console
 
 from campaign.check_output import OutputFormat, as_github, as_json, print_text, summary_line
-from campaign.config import Config, ConfigError, load_config
+from campaign.config import ChannelName, Config, ConfigError, load_config
 from campaign.post_format import post_json_schema
 from campaign.post_loader import load_campaign
 from campaign.scaffold import ScaffoldProblem, create_post
@@ -197,6 +200,81 @@ def schema(
     else:
         output.write_text(text, encoding="utf-8")
         out.print(f"Wrote {output}")
+
+
+ChannelOption = Annotated[
+    ChannelName | None,
+    typer.Option("--channel", "-c", help="Only this channel (facebook or instagram)."),
+]
+
+
+@app.command()
+def publish(
+    post: Annotated[str, typer.Argument(help="The post: its file name without .yaml, or a path.")],
+    channel: ChannelOption = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write to the outbox folder instead of posting.")
+    ] = False,
+) -> None:
+    """Publish one post now, exactly once: never twice, even if it was tried before."""
+    from scheduler.publish_command import run_publish
+
+    config = _config()
+    with _logging():
+        raise typer.Exit(run_publish(config, post, channel, dry_run, out, err))
+
+
+@app.command()
+def reconcile() -> None:
+    """Check posts whose last try had no clear answer: online already, or to be tried again."""
+    from scheduler.publish_command import run_reconcile
+
+    config = _config()
+    with _logging():
+        raise typer.Exit(run_reconcile(config, out, err))
+
+
+login_app = typer.Typer(
+    help="Log in to a platform once, interactively, and save the session for the scheduler.",
+    no_args_is_help=True,
+)
+app.add_typer(login_app, name="login")
+
+
+@login_app.command("instagram")
+def login_instagram(
+    totp_seed_env: Annotated[
+        str | None,
+        typer.Option(
+            "--totp-seed-env",
+            help="The environment variable holding the account's two-factor (TOTP) seed, "
+            "if it has one; otherwise the code is asked for.",
+        ),
+    ] = None,
+) -> None:
+    """Log in to Instagram (with the two-factor code) and save the session file."""
+    from scheduler.login_command import run_login_instagram
+
+    config = _config()
+    raise typer.Exit(run_login_instagram(config, totp_seed_env, out, err))
+
+
+@contextmanager
+def _logging() -> Iterator[None]:
+    """Log lines to stderr for the runtime commands, with every secret redacted."""
+    from scheduler.redaction import install_log_redaction
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level > logging.INFO or root.level == logging.NOTSET:
+        root.setLevel(logging.INFO)
+    install_log_redaction(root)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
 
 
 def main() -> None:

@@ -42,7 +42,10 @@ def test_every_command_is_documented_with_help() -> None:
 
 
 def test_content_side_never_imports_the_runtime_side() -> None:
+    """campaign/ has no network and no database; only the command line wires both sides."""
     for path in (ROOT / "campaign").rglob("*.py"):
+        if path == ROOT / "campaign" / "cli.py":
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             names = []

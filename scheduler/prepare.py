@@ -1,0 +1,132 @@
+"""Turn a valid post into the exact requests that will be sent, renditions made.
+
+Renditions come from the branding step (cached by content hash, so preparing
+ahead of time makes the publish itself cheap). The fingerprint covers everything
+that is sent, so a post edited after it went out is noticed and not re-published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from campaign.branding.cache import FileDigests
+from campaign.branding.render_all import BrandSetupProblem, plan_renditions, render_campaign
+from campaign.config import ChannelName, Config
+from campaign.post import Post
+from scheduler.channels.base import MediaItem, PublishRequest
+
+
+class PrepareProblem(ValueError):
+    """A post could not be turned into a request (its images cannot be rendered)."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The request for each channel of one post."""
+
+    post: Post
+    requests: dict[ChannelName, PublishRequest]
+
+
+def prepare_posts(
+    posts: Iterable[Post], config: Config, workers: int | None = 1
+) -> tuple[list[Prepared], dict[str, str]]:
+    """Render what is missing and build the requests; posts that fail are in the dict
+    (post id → what is wrong), the others in the list."""
+    posts = list(posts)
+    digests = FileDigests(config.build_dir)
+    try:
+        jobs = plan_renditions(posts, config, digests)
+    except BrandSetupProblem as problem:
+        return [], {post.id: str(problem) for post in posts}
+    digests.save()
+    report = render_campaign(jobs, workers)
+    problems: dict[str, str] = {}
+    for job, reason in report.failed:
+        image = job.post.images[job.index].file
+        problems.setdefault(job.post.id, f"image `{image}` for {job.channel}: {reason}")
+    outputs: dict[tuple[str, ChannelName], dict[int, MediaItem]] = {}
+    for job in jobs:
+        if job.post.id in problems:
+            continue
+        item = MediaItem(
+            path=job.output,
+            alt=job.post.images[job.index].alt,
+            sha256=_sha256_of(job.output),
+        )
+        outputs.setdefault((job.post.id, job.channel), {})[job.index] = item
+    prepared = []
+    for post in posts:
+        if post.id in problems:
+            continue
+        requests = {
+            channel: build_request(
+                post, channel, tuple(outputs.get((post.id, channel), {}).values())
+            )
+            for channel in post.channels
+        }
+        prepared.append(Prepared(post, requests))
+    return prepared, problems
+
+
+def build_request(post: Post, channel: ChannelName, media: tuple[MediaItem, ...]) -> PublishRequest:
+    """The request for ``channel``: final caption, media in order, and its fingerprint.
+
+    Facebook's photo endpoints take no link, so a photo post's link goes at the end
+    of its caption; a text post sends it as a link (with its preview card).
+    """
+    caption = post.caption_for(channel)
+    link = None
+    first_comment = None
+    if channel == "facebook" and post.facebook.link:
+        if media:
+            caption = f"{caption}\n\n{post.facebook.link}" if caption else post.facebook.link
+        else:
+            link = post.facebook.link
+    if channel == "instagram":
+        first_comment = post.instagram.first_comment
+    fingerprint = content_fingerprint(channel, caption, link, first_comment, media)
+    return PublishRequest(
+        post_id=post.id,
+        channel=channel,
+        caption=caption,
+        media=media,
+        fingerprint=fingerprint,
+        link=link,
+        first_comment=first_comment,
+    )
+
+
+def content_fingerprint(
+    channel: str,
+    caption: str,
+    link: str | None,
+    first_comment: str | None,
+    media: tuple[MediaItem, ...],
+) -> str:
+    """SHA-256 over everything that is sent for one publication."""
+    payload = json.dumps(
+        [channel, caption, link, first_comment, [(m.sha256, m.alt) for m in media]],
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def media_json(media: tuple[MediaItem, ...]) -> str:
+    """What the store keeps of the media sent: file name, alt text and SHA-256."""
+    return json.dumps(
+        [{"file": m.path.name, "alt": m.alt, "sha256": m.sha256} for m in media],
+        ensure_ascii=False,
+    )
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

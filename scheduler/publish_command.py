@@ -1,0 +1,160 @@
+"""`campaign publish` and `campaign reconcile`: the exactly-once path, by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from campaign.check_output import display_path
+from campaign.config import ChannelName, Config
+from campaign.post import Post
+from campaign.post_loader import load_campaign
+from scheduler.channels.factory import ChannelSetup, build_channels
+from scheduler.prepare import prepare_posts
+from scheduler.publisher import Publisher
+from scheduler.reconcile import Reconciler
+from scheduler.retry_policy import RetryPolicy
+from scheduler.store.engine import StoreError
+from scheduler.store.models import State
+from scheduler.store.store import Store
+
+_STYLE = {
+    State.PUBLISHED: "green",
+    State.FAILED: "red",
+    State.UNKNOWN: "yellow",
+    State.SCHEDULED: "yellow",
+    State.PUBLISHING: "yellow",
+    State.MISSED: "red",
+}
+
+
+def find_post(config: Config, name: str) -> Path | None:
+    """The post file named by an id (``2021-09-15-demokratidagen``) or a path."""
+    as_path = Path(name)
+    if as_path.suffix in (".yaml", ".yml") and as_path.is_file():
+        return as_path
+    for suffix in (".yaml", ".yml"):
+        candidates = sorted(config.posts_dir.rglob(f"{name}{suffix}"))
+        if candidates:
+            return candidates[0]
+    return None
+
+
+def run_publish(
+    config: Config,
+    name: str,
+    channel: ChannelName | None,
+    dry_run: bool,
+    out: Console,
+    err: Console,
+) -> int:
+    """Publish one post now; exit code 0 when every channel has it, 1 otherwise, 2 usage."""
+    path = find_post(config, name)
+    if path is None:
+        err.print(
+            f"[red]error[/]: no post {escape(name)!r} in {escape(display_path(config.posts_dir))}. "
+            "Give the file name without .yaml, or the path to the file."
+        )
+        return 2
+    result = load_campaign(config, [path])
+    if result.errors or not result.posts:
+        for diagnostic in result.errors:
+            err.print(f"[red]error[/]: {escape(str(diagnostic))}")
+        err.print("Nothing was published: fix the errors above first.")
+        return 1
+    post = result.posts[0]
+    if not post.is_ready:
+        err.print(
+            f"[red]error[/]: {escape(display_path(post.path))} has status: {post.status}. "
+            "Only posts with status: ready are published; review and change it first."
+        )
+        return 1
+    channels = _channels_of(post, channel, err)
+    if channels is None:
+        return 2
+    try:
+        store = Store.open(config.database_url)
+    except StoreError as problem:
+        err.print(f"[red]error[/]: database: {escape(str(problem))}")
+        return 2
+    try:
+        setups = build_channels(config, dry_run=dry_run)
+        _describe(setups, channels, out)
+        prepared, problems = prepare_posts([post], config)
+        if problems:
+            err.print(f"[red]error[/]: {escape(post.id)}: {escape(problems[post.id])}")
+            return 1
+        publisher = Publisher(
+            store,
+            {name: setup.channel for name, setup in setups.items()},
+            RetryPolicy.from_settings(config.publishing),
+        )
+        now = datetime.now(UTC)
+        all_out = True
+        for name_ in channels:
+            store.ensure_publication(post.id, name_, post.publish_at.utc, now)
+            outcome = publisher.publish(prepared[0].requests[name_], by_hand=True)
+            style = _STYLE.get(outcome.state, "white")
+            out.print(
+                f"[{style}]{outcome.state.value}[/] {escape(post.id)} → {name_}: "
+                f"{escape(outcome.message)}"
+            )
+            all_out &= outcome.state == State.PUBLISHED
+        return 0 if all_out else 1
+    finally:
+        store.close()
+
+
+def run_reconcile(config: Config, out: Console, err: Console) -> int:
+    """Look for every unknown publication on its platform; 1 if some stay unknown."""
+    try:
+        store = Store.open(config.database_url)
+    except StoreError as problem:
+        err.print(f"[red]error[/]: database: {escape(str(problem))}")
+        return 2
+    try:
+        setups = build_channels(config)
+        reconciler = Reconciler(
+            store,
+            {name: setup.channel for name, setup in setups.items()},
+            RetryPolicy.from_settings(config.publishing),
+        )
+        results = reconciler.reconcile_all(force=True)
+        if not results:
+            out.print("Nothing to reconcile: no publication has an unknown outcome.")
+            return 0
+        for item in results:
+            style = _STYLE.get(item.state, "white")
+            out.print(
+                f"[{style}]{item.state.value}[/] {escape(item.post_id)} → {item.channel}: "
+                f"{escape(item.message)}"
+            )
+        return 1 if any(item.state == State.UNKNOWN for item in results) else 0
+    finally:
+        store.close()
+
+
+def _channels_of(
+    post: Post, channel: ChannelName | None, err: Console
+) -> tuple[ChannelName, ...] | None:
+    if channel is None:
+        return post.channels
+    if channel not in post.channels:
+        err.print(
+            f"[red]error[/]: {escape(post.id)} does not go to {channel} "
+            f"(its channels: {', '.join(post.channels)})."
+        )
+        return None
+    return (channel,)
+
+
+def _describe(
+    setups: dict[ChannelName, ChannelSetup], channels: tuple[ChannelName, ...], out: Console
+) -> None:
+    for name in channels:
+        setup = setups.get(name)
+        if setup is not None:
+            out.print(f"[dim]{escape(setup.description)}[/]")

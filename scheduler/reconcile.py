@@ -1,0 +1,212 @@
+"""Resolve unknown outcomes by looking for the post on the platform.
+
+A publication is unknown when a try may have created the post without telling
+us. It is looked for among the account's recent posts by its caption and time:
+found → published (no second post); not found → scheduled again, to be tried
+once more; the lookup itself failing → still unknown, looked for again later.
+A claim left ``publishing`` by a process that has ended becomes unknown first.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from scheduler.channels.base import Channel, MediaItem, PublishRequest
+from scheduler.channels.errors import ChannelError, ErrorClass
+from scheduler.claimant import is_gone, this_process
+from scheduler.clock import Clock, system_clock
+from scheduler.retry_policy import RetryPolicy
+from scheduler.store.models import Publication, State
+from scheduler.store.store import Store
+
+log = logging.getLogger("campaign.reconcile")
+
+#: Posts are looked for from this long before the claim (clocks differ).
+CLOCK_SLACK = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """What reconciling one publication found."""
+
+    post_id: str
+    channel: str
+    state: State
+    message: str
+
+
+class Reconciler:
+    """Looks for unknown publications on their platforms and records what it finds."""
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        policy: RetryPolicy | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.store = store
+        self.channels = channels
+        self.policy = policy or RetryPolicy()
+        self.clock = clock
+        self.me = this_process()
+
+    def release_abandoned(self, *, all_abandoned: bool = False) -> list[Publication]:
+        """Turn claims whose process has ended into unknowns.
+
+        ``all_abandoned``: every ``publishing`` row is abandoned (the caller holds the
+        one-daemon lock, so no other process can be publishing).
+        """
+        now = self.clock()
+        released = []
+        for row in self.store.publications([State.PUBLISHING]):
+            assert row.id is not None
+            age = now - row.claimed_at if row.claimed_at else timedelta.max
+            if row.claimed_by == self.me and not all_abandoned:
+                continue
+            if all_abandoned or is_gone(row.claimed_by) or age > self.policy.claim_lease:
+                message = (
+                    "the process publishing this stopped before it recorded the answer; "
+                    "the post may or may not be online."
+                )
+                if self.store.mark_unknown_if_publishing(row.id, now, message):
+                    log.warning("%s on %s: %s", row.post_id, row.channel, message)
+                    released.append(self.store.get_by_id(row.id))
+        return released
+
+    def reconcile_all(self, *, force: bool = False) -> list[Reconciled]:
+        """Reconcile every unknown publication (``force``: even very recent ones)."""
+        self.release_abandoned()
+        return [
+            self.reconcile_one(row, force=force) for row in self.store.publications([State.UNKNOWN])
+        ]
+
+    def reconcile_one(self, row: Publication, *, force: bool = False) -> Reconciled:
+        """Look for one publication's post; record found, not found, or still unknown."""
+        assert row.id is not None
+        now = self.clock()
+        if row.state == State.PUBLISHING:
+            if not (is_gone(row.claimed_by) or _older(row, now, self.policy.claim_lease)):
+                return _result(row, "it is being published by another process right now.")
+            self.store.mark_unknown_if_publishing(
+                row.id, now, "the process publishing this stopped before it recorded the answer."
+            )
+            row = self.store.get_by_id(row.id)
+        if row.state != State.UNKNOWN:
+            return _result(row, "nothing to reconcile.")
+        if not force and not _older(row, now, self.policy.reconcile_after):
+            return _result(row, "too soon to look: the platform may not list it yet.")
+        channel = self.channels.get(row.channel)
+        if channel is None:
+            return _result(row, f"the channel {row.channel} is not set up here.")
+        request = request_from_row(row)
+        since = (row.claimed_at or row.due_at) - CLOCK_SLACK
+        attempt_id = self.store.start_reconcile(row.id, now, self.me)
+        try:
+            found = channel.find_published(request, since)
+        except ChannelError as error:
+            self.store.finish(
+                attempt_id,
+                row.id,
+                now=self.clock(),
+                state=State.UNKNOWN,
+                outcome="lookup_failed",
+                error_class=error.error_class.value,
+                code=error.code,
+                subcode=error.subcode,
+                message=error.message,
+                expect_state=State.UNKNOWN,
+            )
+            if error.error_class is ErrorClass.AUTH:
+                self.store.pause_channel(row.channel, error.message, self.clock())
+            self._alert_unknown(row, error.message)
+            return _result(
+                self.store.get_by_id(row.id),
+                f"could not look on {row.channel}: {error.message}",
+            )
+        finished = self.clock()
+        if found is not None:
+            self.store.finish(
+                attempt_id,
+                row.id,
+                now=finished,
+                state=State.PUBLISHED,
+                outcome="found",
+                remote_id=found.remote_id,
+                url=found.url,
+                message=None,
+                expect_state=State.UNKNOWN,
+            )
+            log.info("%s on %s: found online (%s)", row.post_id, row.channel, found.url)
+            return _result(self.store.get_by_id(row.id), f"found online: {found.url}")
+        gave_up = row.attempt_count >= self.policy.max_attempts
+        state = State.FAILED if gave_up else State.SCHEDULED
+        self.store.finish(
+            attempt_id,
+            row.id,
+            now=finished,
+            state=state,
+            outcome="not_found",
+            message=f"not found on {row.channel}: the last try did not create it.",
+            next_attempt_at=None,
+            expect_state=State.UNKNOWN,
+        )
+        log.info("%s on %s: not found online; %s", row.post_id, row.channel, state.value)
+        if gave_up:
+            self.store.raise_alert(
+                f"failed:{row.post_id}:{row.channel}",
+                "failed",
+                f"{row.post_id} was not published on {row.channel} after "
+                f"{row.attempt_count} tries.",
+                finished,
+                channel=row.channel,
+                post_id=row.post_id,
+            )
+        return _result(
+            self.store.get_by_id(row.id),
+            "not found online: it will be tried again."
+            if not gave_up
+            else "not found online, and out of tries.",
+        )
+
+    def _alert_unknown(self, row: Publication, reason: str) -> None:
+        self.store.raise_alert(
+            f"unknown:{row.post_id}:{row.channel}",
+            "unknown",
+            f"{row.post_id} on {row.channel}: it is not known whether it is online, and the "
+            f"platform could not be checked ({reason}). Look on {row.channel}, then run "
+            "`campaign reconcile`.",
+            self.clock(),
+            channel=row.channel,
+            post_id=row.post_id,
+        )
+
+
+def request_from_row(row: Publication) -> PublishRequest:
+    """The request as it was sent, rebuilt from what the store kept of it."""
+    media = tuple(
+        MediaItem(path=Path(item["file"]), alt=item["alt"], sha256=item["sha256"])
+        for item in json.loads(row.media_json or "[]")
+    )
+    return PublishRequest(
+        post_id=row.post_id,
+        channel=row.channel,  # type: ignore[arg-type]
+        caption=row.caption or "",
+        media=media,
+        fingerprint=row.fingerprint or "",
+        link=row.link,
+        first_comment=row.first_comment,
+    )
+
+
+def _older(row: Publication, now: datetime, age: timedelta) -> bool:
+    return row.claimed_at is None or now - row.claimed_at >= age
+
+
+def _result(row: Publication, message: str) -> Reconciled:
+    return Reconciled(row.post_id, row.channel, State(row.state), message)
