@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from scheduler.store.engine import StoreError
 from scheduler.store.models import State
 from scheduler.store.store import Store
 
+_POST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _STYLE = {
     State.PUBLISHED: "green",
     State.FAILED: "red",
@@ -32,14 +34,22 @@ _STYLE = {
 
 
 def find_post(config: Config, name: str) -> Path | None:
-    """The post file named by an id (``2021-09-15-demokratidagen``) or a path."""
+    """The post file named by an id (``2021-09-15-demokratidagen``) or a path.
+
+    An id is matched exactly, never as a pattern: publishing cannot be undone.
+    """
     as_path = Path(name)
-    if as_path.suffix in (".yaml", ".yml") and as_path.is_file():
-        return as_path
+    if as_path.suffix in (".yaml", ".yml") or "/" in name or "\\" in name:
+        return as_path if as_path.is_file() else None
+    if not _POST_ID.fullmatch(name):
+        return None
     for suffix in (".yaml", ".yml"):
-        candidates = sorted(config.posts_dir.rglob(f"{name}{suffix}"))
-        if candidates:
-            return candidates[0]
+        direct = config.posts_dir / f"{name}{suffix}"
+        if direct.is_file():
+            return direct
+        nested = sorted(p for p in config.posts_dir.rglob(f"*{suffix}") if p.stem == name)
+        if nested:
+            return nested[0]
     return None
 
 
@@ -62,7 +72,11 @@ def run_publish(
     result = load_campaign(config, [path])
     if result.errors or not result.posts:
         for diagnostic in result.errors:
-            err.print(f"[red]error[/]: {escape(str(diagnostic))}")
+            where = f"{display_path(diagnostic.path)}:{diagnostic.position.line}"
+            err.print(
+                f"{escape(where)}:{diagnostic.position.column}: [red]error[/]: "
+                f"{escape(diagnostic.message)}"
+            )
         err.print("Nothing was published: fix the errors above first.")
         return 1
     post = result.posts[0]

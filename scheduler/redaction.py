@@ -15,16 +15,25 @@ import threading
 REDACTED = "[redacted]"
 _MIN_SECRET_LENGTH = 6
 
+_Q = "[\"']"  # a quote around a key or value: JSON's " or Python's '
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(access_token=)[^&\s\"'<>]+"), rf"\1{REDACTED}"),
-    (re.compile(r"(?i)(\"?access_token\"?\s*[:=]\s*\"?)[^\s\"',}&]+"), rf"\1{REDACTED}"),
     (
-        re.compile(r"(?i)(\"?authorization\"?\s*[:=]\s*\"?)(bearer\s+)?[^\s\"',}]+"),
+        re.compile(rf"(?i)({_Q}?access_token{_Q}?\s*[:=]\s*{_Q}?)[^\s\"',}}&]+"),
+        rf"\1{REDACTED}",
+    ),
+    (
+        re.compile(
+            rf"(?i)({_Q}?(?:proxy-)?authorization{_Q}?\s*[:=]\s*{_Q}?)([A-Za-z]+\s+)?[^\s\"',}}]+"
+        ),
         rf"\1\2{REDACTED}",
     ),
     (re.compile(r"IGT:\d:[A-Za-z0-9+/=._-]+"), REDACTED),
-    (re.compile(r"(?i)(\"?sessionid\"?\s*[:=]\s*\"?)[^;\s\"',}]+"), rf"\1{REDACTED}"),
-    (re.compile(r"(?i)(\"?(?:enc_)?password\"?\s*[:=]\s*\"?)[^\s\"',}&]+"), rf"\1{REDACTED}"),
+    (re.compile(rf"(?i)({_Q}?sessionid{_Q}?\s*[:=]\s*{_Q}?)[^;\s\"',}}]+"), rf"\1{REDACTED}"),
+    (
+        re.compile(rf"(?i)({_Q}?(?:enc_)?password{_Q}?\s*[:=]\s*{_Q}?)[^\s\"',}}&]+"),
+        rf"\1{REDACTED}",
+    ),
     (re.compile(r"\bEAA[A-Za-z0-9]{20,}"), REDACTED),
 )
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from scheduler.redaction import redact
@@ -41,7 +42,11 @@ class Store:
     def open(cls, url: str) -> Store:
         """Connect to ``url`` and create or migrate the tables."""
         engine = create_store_engine(url)
-        prepare_schema(engine)
+        try:
+            prepare_schema(engine)
+        except BaseException:
+            engine.dispose()  # a refused database keeps no connection open
+            raise
         return cls(engine)
 
     def close(self) -> None:
@@ -100,6 +105,16 @@ class Store:
         Only a ``scheduled`` row that has never been tried moves with the post file;
         a row that has been tried keeps the time it was tried for.
         """
+        try:
+            return self._ensure_publication(post_id, channel, due_at, now)
+        except IntegrityError:
+            # Another process inserted this (post, channel) between our look and our insert
+            # (PostgreSQL; on SQLite, BEGIN IMMEDIATE rules that out): the row exists now.
+            return self._ensure_publication(post_id, channel, due_at, now)
+
+    def _ensure_publication(
+        self, post_id: str, channel: str, due_at: datetime, now: datetime
+    ) -> Publication:
         with self.writing() as session:
             row = session.exec(
                 select(Publication).where(
@@ -146,9 +161,9 @@ class Store:
                     attempt_count=Publication.attempt_count + 1,  # type: ignore[operator]
                     fingerprint=fingerprint,
                     caption=redact(caption),
-                    media_json=media_json,
-                    link=link,
-                    first_comment=first_comment,
+                    media_json=redact(media_json),
+                    link=redact(link),
+                    first_comment=redact(first_comment),
                     next_attempt_at=None,
                     updated_at=now,
                 )
