@@ -15,7 +15,7 @@ from campaign.post import Post
 from campaign.post_loader import load_campaign
 from scheduler.channels.factory import ChannelSetup, build_channels
 from scheduler.prepare import prepare_posts
-from scheduler.publisher import Publisher
+from scheduler.publisher import Publisher, mode_of
 from scheduler.reconcile import Reconciler
 from scheduler.retry_policy import RetryPolicy
 from scheduler.store.engine import StoreError
@@ -109,7 +109,8 @@ def run_publish(
         now = datetime.now(UTC)
         all_out = True
         for name_ in channels:
-            store.ensure_publication(post.id, name_, post.publish_at.utc, now)
+            mode = mode_of(setups[name_].channel)
+            store.ensure_publication(post.id, name_, post.publish_at.utc, now, mode)
             outcome = publisher.publish(prepared[0].requests[name_], by_hand=True)
             style = _STYLE.get(outcome.state, "white")
             out.print(

@@ -23,7 +23,7 @@ from scheduler.prepare import media_json
 from scheduler.reconcile import Reconciler
 from scheduler.redaction import redact
 from scheduler.retry_policy import RetryPolicy
-from scheduler.store.models import Publication, State
+from scheduler.store.models import Mode, Publication, State
 from scheduler.store.store import Claim, Store
 
 log = logging.getLogger("campaign.publish")
@@ -65,7 +65,8 @@ class Publisher:
         """Publish ``request`` unless it is already out; ``by_hand`` (``campaign publish``)
         also retries a failed publication and skips a pending backoff."""
         now = self.clock()
-        row = self.store.get(request.post_id, request.channel)
+        channel = self.channels[request.channel]
+        row = self.store.get(request.post_id, request.channel, mode_of(channel))
         if row is None:
             raise KeyError(f"no publication row for {request.post_id}/{request.channel}")
         assert row.id is not None
@@ -84,7 +85,6 @@ class Publisher:
             return _outcome(row, "it was missed; publish it by hand if it should still go out.")
         if row.state == State.FAILED and not by_hand:
             return _outcome(row, f"it failed: {row.last_error}")
-        channel = self.channels[request.channel]
         if not self._channel_open(channel, now):
             return _outcome(row, self._closed_reason(channel.name))
         if by_hand and (row.state != State.SCHEDULED or row.next_attempt_at is not None):
@@ -271,6 +271,12 @@ class Publisher:
                 post_id=request.post_id,
             )
         return _outcome(row, message)
+
+
+def mode_of(channel: Channel) -> Mode:
+    """Dry-run rows for the outbox, live rows for a platform: they never stand in for
+    each other, so a rehearsal never uses up the real publication."""
+    return Mode.DRY_RUN if channel.kind == "outbox" else Mode.LIVE
 
 
 def _outcome(row: Publication, message: str) -> Outcome:

@@ -21,7 +21,7 @@ from scheduler.channels.errors import ChannelError, ErrorClass
 from scheduler.claimant import is_gone, this_process
 from scheduler.clock import Clock, system_clock
 from scheduler.retry_policy import RetryPolicy
-from scheduler.store.models import Publication, State
+from scheduler.store.models import Mode, Publication, State
 from scheduler.store.store import Store
 
 log = logging.getLogger("campaign.reconcile")
@@ -102,8 +102,9 @@ class Reconciler:
         if not force and not _older(row, now, self.policy.reconcile_after):
             return _result(row, "too soon to look: the platform may not list it yet.")
         channel = self.channels.get(row.channel)
-        if channel is None:
-            return _result(row, f"the channel {row.channel} is not set up here.")
+        wanted = "the outbox (dry run)" if row.mode == Mode.DRY_RUN else f"live {row.channel}"
+        if channel is None or (channel.kind == "outbox") != (row.mode == Mode.DRY_RUN):
+            return _result(row, f"it was sent to {wanted}, which is not set up here now.")
         request = request_from_row(row)
         since = (row.claimed_at or row.due_at) - CLOCK_SLACK
         attempt_id = self.store.start_reconcile(row.id, now, self.me)

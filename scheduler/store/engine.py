@@ -8,6 +8,7 @@ long report never holds the write lock.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
@@ -33,12 +34,19 @@ def create_store_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
         if parsed.get_backend_name() == "sqlite":
+            if parsed.database not in (None, "", ":memory:"):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(
                 parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None}
             )
             _tune_sqlite(engine)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
+    except OSError as problem:
+        raise StoreError(
+            f"[database] url: cannot create the folder for {parsed.database}: "
+            f"{problem.strerror}. Choose a folder this user may write to."
+        ) from None
     except (NoSuchModuleError, ImportError):
         raise StoreError(
             f"[database] url: no driver for {parsed.drivername}. For PostgreSQL, install "

@@ -53,18 +53,26 @@ class State(StrEnum):
     MISSED = "missed"
 
 
+class Mode(StrEnum):
+    """Whether a publication goes to the platform or to the dry-run outbox."""
+
+    LIVE = "live"
+    DRY_RUN = "dry_run"
+
+
 class Publication(SQLModel, table=True):
     """One post on one channel: what was sent, where it is, how it went."""
 
     __tablename__ = "publications"
     __table_args__ = (
-        UniqueConstraint("post_id", "channel", name="uq_publication_post_channel"),
+        UniqueConstraint("post_id", "channel", "mode", name="uq_publication_post_channel_mode"),
         Index("ix_publications_state_next", "state", "next_attempt_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     post_id: str = Field(max_length=200)
     channel: str = Field(max_length=20)
+    mode: str = Field(default=Mode.LIVE.value, max_length=10)
     state: str = Field(default=State.SCHEDULED.value, max_length=20)
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     next_attempt_at: datetime | None = _utc_column()

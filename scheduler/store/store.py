@@ -10,15 +10,15 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from scheduler.redaction import redact
-from scheduler.store.engine import READ_ONLY, create_store_engine
-from scheduler.store.models import Alert, Attempt, ChannelState, Publication, State
+from scheduler.store.engine import READ_ONLY, StoreError, create_store_engine
+from scheduler.store.models import Alert, Attempt, ChannelState, Mode, Publication, State
 from scheduler.store.schema import prepare_schema
 
 
@@ -44,6 +44,13 @@ class Store:
         engine = create_store_engine(url)
         try:
             prepare_schema(engine)
+        except OperationalError as problem:
+            engine.dispose()
+            raise StoreError(
+                f"cannot open the database ({engine.url.render_as_string(hide_password=True)}): "
+                f"{problem.orig}. Check [database] url, that the server runs and that this "
+                "user may write there."
+            ) from None
         except BaseException:
             engine.dispose()  # a refused database keeps no connection open
             raise
@@ -65,11 +72,13 @@ class Store:
 
     # Publications -----------------------------------------------------------------
 
-    def get(self, post_id: str, channel: str) -> Publication | None:
+    def get(self, post_id: str, channel: str, mode: Mode = Mode.LIVE) -> Publication | None:
         with self.reading() as session:
             return session.exec(
                 select(Publication).where(
-                    Publication.post_id == post_id, Publication.channel == channel
+                    Publication.post_id == post_id,
+                    Publication.channel == channel,
+                    Publication.mode == mode.value,
                 )
             ).first()
 
@@ -98,31 +107,45 @@ class Store:
             )
 
     def ensure_publication(
-        self, post_id: str, channel: str, due_at: datetime, now: datetime
+        self,
+        post_id: str,
+        channel: str,
+        due_at: datetime,
+        now: datetime,
+        mode: Mode = Mode.LIVE,
     ) -> Publication:
-        """The row for (post, channel), created as scheduled, its due time kept current.
+        """The row for (post, channel, mode), created as scheduled, its due time kept current.
 
         Only a ``scheduled`` row that has never been tried moves with the post file;
-        a row that has been tried keeps the time it was tried for.
+        a row that has been tried keeps the time it was tried for. Dry runs have rows of
+        their own, so a rehearsal never uses up the real publication.
         """
         try:
-            return self._ensure_publication(post_id, channel, due_at, now)
+            return self._ensure_publication(post_id, channel, due_at, now, mode)
         except IntegrityError:
             # Another process inserted this (post, channel) between our look and our insert
             # (PostgreSQL; on SQLite, BEGIN IMMEDIATE rules that out): the row exists now.
-            return self._ensure_publication(post_id, channel, due_at, now)
+            return self._ensure_publication(post_id, channel, due_at, now, mode)
 
     def _ensure_publication(
-        self, post_id: str, channel: str, due_at: datetime, now: datetime
+        self, post_id: str, channel: str, due_at: datetime, now: datetime, mode: Mode
     ) -> Publication:
         with self.writing() as session:
             row = session.exec(
                 select(Publication).where(
-                    Publication.post_id == post_id, Publication.channel == channel
+                    Publication.post_id == post_id,
+                    Publication.channel == channel,
+                    Publication.mode == mode.value,
                 )
             ).first()
             if row is None:
-                row = Publication(post_id=post_id, channel=channel, due_at=due_at, updated_at=now)
+                row = Publication(
+                    post_id=post_id,
+                    channel=channel,
+                    mode=mode.value,
+                    due_at=due_at.astimezone(UTC) if due_at.tzinfo else due_at,
+                    updated_at=now,
+                )
                 session.add(row)
             elif row.state == State.SCHEDULED and row.attempt_count == 0 and row.due_at != due_at:
                 row.due_at = due_at
