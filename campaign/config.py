@@ -137,6 +137,33 @@ class PublishingSection(_Section):
     auth_check_minutes: float = Field(15, ge=1)
 
 
+class SchedulerSection(_Section):
+    """[scheduler]: the daemon (`campaign run`)."""
+
+    misfire_grace_minutes: float = Field(30, ge=0)
+    rescan_seconds: float = Field(10, ge=1)
+    git_pull: bool = False
+    git_pull_minutes: float = Field(5, ge=1)
+    heartbeat_seconds: float = Field(30, ge=1)
+    prepare_hours_ahead: float = Field(48, gt=0)
+
+
+class NotifySection(_Section):
+    """[notify]: who hears about failures, missed posts, paused channels, unknowns."""
+
+    email_to: tuple[str, ...] = ()
+    email_from: str = ""
+    smtp_host: str = ""
+    smtp_port: int = Field(587, ge=1, le=65535)
+    smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
+    smtp_user: str = ""
+    smtp_password_env: str = "CAMPAIGN_SMTP_PASSWORD"
+    webhook_url_env: str = "CAMPAIGN_ALERT_WEBHOOK"
+    webhook_format: Literal["slack", "teams", "json"] = "json"
+    max_per_hour: int = Field(20, ge=1)
+    timeout_seconds: float = Field(20, gt=0, le=300)
+
+
 class ConfigFile(_Section):
     """The whole of config.toml."""
 
@@ -147,6 +174,8 @@ class ConfigFile(_Section):
     channels: ChannelsSection = ChannelsSection()
     database: DatabaseSection = DatabaseSection()
     publishing: PublishingSection = PublishingSection()
+    scheduler: SchedulerSection = SchedulerSection()
+    notify: NotifySection = NotifySection()
 
 
 class ConfigError(Exception):
@@ -192,6 +221,14 @@ class Config:
     @property
     def publishing(self) -> PublishingSection:
         return self.settings.publishing
+
+    @property
+    def scheduler(self) -> SchedulerSection:
+        return self.settings.scheduler
+
+    @property
+    def notify(self) -> NotifySection:
+        return self.settings.notify
 
     @property
     def database_url(self) -> str:

@@ -141,6 +141,21 @@ class Alert(SQLModel, table=True):
     delivered_at: datetime | None = _utc_column()
 
 
+class Heartbeat(SQLModel, table=True):
+    """The daemon's sign of life: who runs, since when, last seen, what comes next."""
+
+    __tablename__ = "heartbeats"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=200)
+    mode: str = Field(max_length=20)
+    started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    beat_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    stopped_at: datetime | None = _utc_column()
+    next_due_at: datetime | None = _utc_column()
+    jobs: int = 0
+
+
 class StoreInfo(SQLModel, table=True):
     """Facts about the database itself, such as its schema version."""
 

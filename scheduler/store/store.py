@@ -18,8 +18,18 @@ from sqlmodel import Session, col, select
 
 from scheduler.redaction import redact
 from scheduler.store.engine import READ_ONLY, StoreError, create_store_engine
-from scheduler.store.models import Alert, Attempt, ChannelState, Mode, Publication, State
+from scheduler.store.models import (
+    Alert,
+    Attempt,
+    ChannelState,
+    Heartbeat,
+    Mode,
+    Publication,
+    State,
+)
 from scheduler.store.schema import prepare_schema
+
+DAEMON = "daemon"
 
 
 @dataclass(frozen=True)
@@ -390,3 +400,39 @@ class Store:
             row = session.get(Alert, alert_id)
             if row is not None:
                 row.delivered_at = now
+
+    # The daemon's heartbeat --------------------------------------------------------
+
+    def beat(
+        self,
+        *,
+        holder: str,
+        mode: str,
+        started_at: datetime,
+        now: datetime,
+        next_due_at: datetime | None,
+        jobs: int,
+    ) -> None:
+        """Record that the daemon ``holder`` is alive now."""
+        with self.writing() as session:
+            row = session.get(Heartbeat, DAEMON)
+            if row is None:
+                row = Heartbeat(
+                    name=DAEMON, holder=holder, mode=mode, started_at=started_at, beat_at=now
+                )
+                session.add(row)
+            row.holder, row.mode, row.started_at, row.beat_at = holder, mode, started_at, now
+            row.stopped_at = None
+            row.next_due_at = next_due_at
+            row.jobs = jobs
+
+    def stopped(self, holder: str, now: datetime) -> None:
+        """Record a clean stop of the daemon ``holder``."""
+        with self.writing() as session:
+            row = session.get(Heartbeat, DAEMON)
+            if row is not None and row.holder == holder:
+                row.stopped_at = now
+
+    def heartbeat(self) -> Heartbeat | None:
+        with self.reading() as session:
+            return session.get(Heartbeat, DAEMON)
