@@ -141,7 +141,9 @@ def plan(
     title = f"{config.campaign.name} — times in {config.campaign.timezone}"
     # Not a terminal (a pipe, a CI log): no width to fit, so don't cut the table short.
     console = out if out.is_terminal else Console(width=160, highlight=False)
-    console.print(plan_table(posts, datetime.now(UTC), title))
+    from scheduler.status_command import publication_states
+
+    console.print(plan_table(posts, datetime.now(UTC), title, publication_states(config)))
     broken = {d.path for d in result.errors}
     if broken:
         err.print(
@@ -200,6 +202,52 @@ def schema(
     else:
         output.write_text(text, encoding="utf-8")
         out.print(f"Wrote {output}")
+
+
+@app.command()
+def run(
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Every channel writes to the outbox folder.")
+    ] = False,
+    rehearse: Annotated[
+        float | None,
+        typer.Option(
+            "--rehearse",
+            metavar="SPEED",
+            help="Replay the whole campaign from now, SPEED times faster, into a separate "
+            "rehearsal database and outbox; exit when done. 100000 plays a month in 26 s.",
+        ),
+    ] = None,
+    log_format: Annotated[
+        str, typer.Option("--log-format", help="text for people, json for log tools.")
+    ] = "text",
+) -> None:
+    """Run the scheduler: publish every ready post on time, exactly once, until stopped."""
+    from scheduler.run_command import run_daemon
+
+    if log_format not in ("text", "json"):
+        err.print("[red]error[/]: --log-format is text or json.")
+        raise typer.Exit(2)
+    config = _config()
+    raise typer.Exit(
+        run_daemon(
+            config,
+            dry_run=dry_run,
+            rehearse=rehearse,
+            log_format=log_format,  # type: ignore[arg-type]
+            out=out,
+            err=err,
+        )
+    )
+
+
+@app.command()
+def status() -> None:
+    """Show whether the scheduler is alive, what goes out next, and what needs a human."""
+    from scheduler.status_command import run_status
+
+    config = _config()
+    raise typer.Exit(run_status(config, out, err))
 
 
 ChannelOption = Annotated[

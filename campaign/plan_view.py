@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from rich.table import Table
@@ -18,11 +18,20 @@ def plan_rows(posts: Sequence[Post]) -> list[tuple[Post, str]]:
     return sorted(pairs, key=lambda pair: (pair[0].publish_at.utc, pair[0].id, pair[1]))
 
 
-def plan_table(posts: Sequence[Post], now: datetime, title: str) -> Table:
-    """A rich table of every publication with its local time and state."""
+def plan_table(
+    posts: Sequence[Post],
+    now: datetime,
+    title: str,
+    states: Mapping[tuple[str, str], str] | None = None,
+) -> Table:
+    """A rich table of every publication with its local time and state.
+
+    ``states`` are the store's states by (post id, channel); without one, a post's
+    state comes from the file: draft, scheduled or past.
+    """
     table = Table(title=title, title_justify="left", expand=False)
     longest_id = max((len(post.id) for post in posts), default=4)
-    for column, width in (("when", 20), ("post", longest_id), ("channel", 9), ("state", 9)):
+    for column, width in (("when", 20), ("post", longest_id), ("channel", 9), ("state", 10)):
         table.add_column(column, no_wrap=True, min_width=width)
     table.add_column("lang", no_wrap=True)
     table.add_column("text", no_wrap=True, overflow="ellipsis", max_width=48)
@@ -30,7 +39,16 @@ def plan_table(posts: Sequence[Post], now: datetime, title: str) -> Table:
         local = post.publish_at.local
         when = f"{_WEEKDAYS[local.weekday()]} {local:%Y-%m-%d %H:%M}"
         state = publication_state(post, now)
-        style = {"draft": "dim", "past": "yellow"}.get(state, "")
+        if post.is_ready and states and (post.id, channel) in states:
+            state = states[(post.id, channel)]
+        style = {
+            "draft": "dim",
+            "past": "yellow",
+            "published": "green",
+            "failed": "red",
+            "missed": "red",
+            "unknown": "yellow",
+        }.get(state, "")
         first_line = post.caption_for(channel).strip().splitlines()[0:1]
         text = first_line[0][:60] if first_line else ""
         if len(post.images) > 1:

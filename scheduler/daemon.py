@@ -1,0 +1,534 @@
+"""`campaign run`: the APScheduler daemon that publishes every ready post on time.
+
+The files are the source of truth. Jobs live in memory (one date job per ready
+post and channel) and are rebuilt from the files and the store at start, when
+the posts folder changes, and on SIGHUP. Signal handlers only set flags; the
+scheduler's own loop acts on them. The first SIGTERM/SIGINT lets the publish in
+flight finish and be recorded; a second one exits at once (its claim is then
+reconciled at the next start).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.schedulers.blocking import TIMEOUT_MAX, BlockingScheduler
+
+from campaign.config import ChannelName, Config
+from campaign.post import Post
+from campaign.post_loader import load_campaign
+from scheduler.channels.factory import ChannelSetup
+from scheduler.claimant import this_process
+from scheduler.clock import Clock, system_clock
+from scheduler.prepare import Prepared, prepare_posts
+from scheduler.publisher import Outcome, Publisher, mode_of
+from scheduler.reconcile import Reconciler
+from scheduler.retry_policy import RetryPolicy
+from scheduler.store.models import Mode, State
+from scheduler.store.store import Store
+from scheduler.timing import TimeMap, decide
+
+log = logging.getLogger("campaign.daemon")
+
+
+class _Scheduler(BlockingScheduler):
+    """A BlockingScheduler whose loop also serves the flags the signal handlers set."""
+
+    stop_requested = False
+    rescan_requested = False
+    on_rescan_request: Callable[[], None] | None = None
+
+    def _main_loop(self) -> None:
+        wait_seconds: float = TIMEOUT_MAX
+        while self.state != STATE_STOPPED:
+            self._event.wait(wait_seconds)
+            self._event.clear()
+            if self.stop_requested:
+                self.shutdown(wait=False)
+                break
+            if self.rescan_requested and self.on_rescan_request is not None:
+                self.rescan_requested = False
+                self.on_rescan_request()
+            wait_seconds = self._process_jobs()
+
+
+@dataclass
+class WentOut:
+    """One publication as it happened, for the rehearsal's summary."""
+
+    post_id: str
+    channel: str
+    campaign_time: datetime
+    planned: datetime
+    started: datetime
+    outcome: Outcome
+
+
+@dataclass
+class _Snapshot:
+    files: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+
+class Daemon:
+    """Keeps the in-memory jobs equal to what the files and the store say."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        setups: dict[ChannelName, ChannelSetup],
+        *,
+        clock: Clock = system_clock,
+        time_map: TimeMap | None = None,
+        notifier: Any = None,
+        exit_when_done: bool = False,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.setups = setups
+        self.channels = {name: setup.channel for name, setup in setups.items()}
+        self.clock = clock
+        self.time_map = time_map or TimeMap()
+        self.notifier = notifier
+        self.exit_when_done = exit_when_done
+        self.policy = RetryPolicy.from_settings(config.publishing)
+        self.publisher = Publisher(store, self.channels, self.policy, clock)
+        self.reconciler = Reconciler(store, self.channels, self.policy, clock)
+        self.grace = timedelta(minutes=config.scheduler.misfire_grace_minutes)
+        self.holder = this_process()
+        self.started_at = clock()
+        self.posts: dict[str, Post] = {}
+        self.prepared: dict[str, Prepared] = {}
+        self.went_out: list[WentOut] = []
+        self.broken: dict[Path, str] = {}
+        self._snapshot = _Snapshot()
+        self._last_pull: float = 0.0
+        self._in_flight = 0
+        self._in_flight_lock = threading.Lock()
+        self._prepare_lock = threading.Lock()
+        self.stopping = False
+        self.scheduler = _Scheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(8)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone="UTC",
+        )
+        self.scheduler.on_rescan_request = lambda: self._add_now(self.rescan, "rescan-now", True)
+
+    # Start and stop -------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Reconcile, schedule, and serve until stopped (or, rehearsing, until done)."""
+        self._recover()
+        self.rescan(force=True, workers=None)
+        every = self.config.scheduler
+        self.scheduler.add_job(
+            self.rescan, "interval", seconds=every.rescan_seconds, id="rescan", jitter=0
+        )
+        self.scheduler.add_job(
+            self.heartbeat, "interval", seconds=every.heartbeat_seconds, id="heartbeat"
+        )
+        if self.notifier is not None:
+            self.scheduler.add_job(self.notify, "interval", seconds=30, id="notify")
+        if self.exit_when_done:
+            self.scheduler.add_job(self._stop_when_done, "interval", seconds=0.5, id="done")
+        self.heartbeat()
+        self._install_signal_handlers()
+        log.info(
+            "scheduler started: %d publication(s) waiting, next at %s",
+            self.pending_jobs(),
+            _when(self.next_due()),
+        )
+        if self.exit_when_done and self.pending_jobs() == 0:
+            self.scheduler.stop_requested = True
+        self.scheduler.start()
+        self._finish_in_flight()
+        self.store.stopped(self.holder, self.clock())
+        if self.notifier is not None:
+            self.notify()
+        log.info("scheduler stopped")
+        return 0
+
+    def request_stop(self) -> None:
+        self.stopping = True
+        self.scheduler.stop_requested = True
+        self.scheduler.wakeup()
+
+    def _install_signal_handlers(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+        signal.signal(signal.SIGTERM, self._on_stop_signal)
+        signal.signal(signal.SIGINT, self._on_stop_signal)
+        signal.signal(signal.SIGHUP, self._on_hangup)
+
+    def _on_stop_signal(self, number: int, _frame: FrameType | None) -> None:
+        if self.stopping:
+            os.write(2, b"second stop signal: exiting now; the claim will be reconciled\n")
+            os._exit(128 + number)
+        self.stopping = True
+        self.scheduler.stop_requested = True
+        self.scheduler.wakeup()
+
+    def _on_hangup(self, _number: int, _frame: FrameType | None) -> None:
+        self.scheduler.rescan_requested = True
+        self.scheduler.wakeup()
+
+    def _finish_in_flight(self) -> None:
+        announced = False
+        while True:
+            with self._in_flight_lock:
+                if self._in_flight == 0:
+                    return
+            if not announced:
+                log.info("stopping: waiting for the publish in flight to be recorded")
+                announced = True
+            time.sleep(0.05)
+
+    def _recover(self) -> None:
+        """Before anything is published: claims of a dead process become unknown, and
+        every unknown outcome is looked for on its platform."""
+        released = self.reconciler.release_abandoned(all_abandoned=True)
+        if released:
+            log.warning("%d publish(es) were cut off by a stop; checking them", len(released))
+        for result in self.reconciler.reconcile_all(force=True):
+            log.info("reconciled %s on %s: %s", result.post_id, result.channel, result.message)
+
+    # Rescans --------------------------------------------------------------------------
+
+    def rescan(self, force: bool = False, workers: int | None = 1) -> None:
+        """Reload the posts if the folder changed, and bring the jobs in line."""
+        if self.stopping:
+            return
+        self._maybe_git_pull()
+        snapshot = _take_snapshot(self.config.posts_dir)
+        if not force and snapshot.files == self._snapshot.files:
+            return
+        changed = {
+            path
+            for path in snapshot.files.keys() | self._snapshot.files.keys()
+            if snapshot.files.get(path) != self._snapshot.files.get(path)
+        }
+        self._snapshot = snapshot
+        result = load_campaign(self.config, now=self.clock())
+        self._report_broken(result)
+        ready = {post.id: post for post in result.posts if post.is_ready}
+        self._drop_vanished(ready)
+        self.posts = ready
+        for post_id in [p for p, prepared in self.prepared.items() if p not in ready]:
+            del self.prepared[post_id]
+        edited = {post.id for post in ready.values() if _touches(post, changed)}
+        for post_id in edited:
+            self.prepared.pop(post_id, None)
+        self._prepare_ahead(workers)
+        for post in ready.values():
+            for channel in post.channels:
+                if channel in self.channels:
+                    self._schedule(post, channel, edited=post.id in edited)
+        log.info(
+            "posts loaded: %d ready, %d with errors; %d publication(s) waiting",
+            len(ready),
+            len(self.broken),
+            self.pending_jobs(),
+        )
+
+    def _report_broken(self, result: Any) -> None:
+        broken: dict[Path, str] = {}
+        for diagnostic in result.errors:
+            broken.setdefault(diagnostic.path, str(diagnostic))
+        for path, first in broken.items():
+            if path not in self.broken:
+                log.error("post file with errors, not scheduled: %s", first)
+                self.store.raise_alert(
+                    f"broken:{path.name}:{hash(first) & 0xFFFFFF:x}",
+                    "broken",
+                    f"{first}\nThis post is not scheduled until the file is fixed "
+                    "(run `campaign check`).",
+                    self.clock(),
+                    post_id=path.stem,
+                )
+        self.broken = broken
+
+    def _drop_vanished(self, ready: dict[str, Post]) -> None:
+        """A post deleted, turned draft, or moved off a channel loses its job."""
+        for job in self.scheduler.get_jobs():
+            if not job.id.startswith("publish:"):
+                continue
+            _, post_id, channel = job.id.split(":", 2)
+            post = ready.get(post_id)
+            if post is None or channel not in post.channels:
+                job.remove()
+                reason = "has errors" if self._is_broken(post_id) else "is no longer ready"
+                log.info("unscheduled %s on %s: the post %s", post_id, channel, reason)
+
+    def _is_broken(self, post_id: str) -> bool:
+        return any(path.stem == post_id for path in self.broken)
+
+    def _prepare_ahead(self, workers: int | None) -> None:
+        horizon = self.clock() + timedelta(hours=self.config.scheduler.prepare_hours_ahead)
+        wanted = [
+            post
+            for post in self.posts.values()
+            if post.id not in self.prepared and self.time_map.wall(post.publish_at.utc) <= horizon
+        ]
+        if wanted:
+            self._prepare(wanted, workers)
+
+    def _prepare(self, posts: list[Post], workers: int | None) -> None:
+        with self._prepare_lock:
+            prepared, problems = prepare_posts(posts, self.config, workers)
+        for item in prepared:
+            self.prepared[item.post.id] = item
+        for post_id, problem in problems.items():
+            log.error("%s cannot be prepared: %s", post_id, problem)
+            self.store.raise_alert(
+                f"prepare:{post_id}:{hash(problem) & 0xFFFFFF:x}",
+                "broken",
+                f"{post_id}: its branded images cannot be made: {problem}",
+                self.clock(),
+                post_id=post_id,
+            )
+
+    def _schedule(self, post: Post, channel: ChannelName, edited: bool) -> None:
+        mode = mode_of(self.channels[channel])
+        now = self.clock()
+        row = self.store.ensure_publication(post.id, channel, post.publish_at.utc, now, mode)
+        if row.state == State.PUBLISHED and edited and post.id in self.prepared:
+            self.publisher.publish(self.prepared[post.id].requests[channel])  # reports the edit
+        due = self.time_map.wall(row.due_at)
+        decision = decide(row, due, now, self.grace, self.policy.reconcile_after)
+        job_id = f"publish:{post.id}:{channel}"
+        if decision.action == "missed":
+            assert row.id is not None
+            self.store.set_state(row.id, State.MISSED, now, f"missed: {decision.reason}")
+            self.store.raise_alert(
+                f"missed:{post.id}:{channel}",
+                "missed",
+                f"{post.id} was due on {channel} at {_when(due)} but the scheduler was not "
+                f"running; it is {decision.reason} and was NOT published. Publish it by hand "
+                f"with `campaign publish {post.id} --channel {channel}` if it should still go out.",
+                now,
+                channel=channel,
+                post_id=post.id,
+            )
+            log.error("missed %s on %s: %s", post.id, channel, decision.reason)
+            self._remove_job(job_id)
+        elif decision.action == "nothing":
+            self._remove_job(job_id)
+        else:
+            run_at = decision.run_at or now
+            self._put_job(job_id, run_at, post.id, channel)
+
+    def _put_job(self, job_id: str, run_at: datetime, post_id: str, channel: str) -> None:
+        existing = self.scheduler.get_job(job_id)
+        if existing is not None and _job_time(existing) == run_at:
+            return
+        grace = max(int(self.grace.total_seconds()), 1)
+        self.scheduler.add_job(
+            self.publish_job,
+            "date",
+            run_date=run_at,
+            args=(post_id, channel),
+            id=job_id,
+            replace_existing=True,
+            misfire_grace_time=grace,
+        )
+
+    def _remove_job(self, job_id: str) -> None:
+        if self.scheduler.get_job(job_id) is not None:
+            self.scheduler.remove_job(job_id)
+
+    def _add_now(self, func: Callable[..., Any], job_id: str, force: bool) -> None:
+        self.scheduler.add_job(
+            func, "date", run_date=self.clock(), id=job_id, replace_existing=True, args=(force,)
+        )
+
+    # The publish job --------------------------------------------------------------------
+
+    def publish_job(self, post_id: str, channel: ChannelName) -> None:
+        """Publish one (post, channel) now; then schedule what its outcome calls for."""
+        if self.stopping:
+            return
+        with self._in_flight_lock:
+            self._in_flight += 1
+        try:
+            self._publish(post_id, channel)
+        except Exception:
+            log.exception("publishing %s on %s failed unexpectedly", post_id, channel)
+        finally:
+            with self._in_flight_lock:
+                self._in_flight -= 1
+            if self.exit_when_done and self.pending_jobs() == 0:
+                self.request_stop()
+
+    def _publish(self, post_id: str, channel: ChannelName) -> None:
+        started = self.clock()
+        post = self.posts.get(post_id)
+        if post is None:
+            return
+        if post_id not in self.prepared:
+            self._prepare([post], workers=1)
+        prepared = self.prepared.get(post_id)
+        if prepared is None:
+            return
+        outcome = self.publisher.publish(prepared.requests[channel])
+        if outcome.state != State.PUBLISHED or not outcome.called_platform:
+            log.warning("%s on %s: %s", post_id, channel, outcome.message)
+        if not self.time_map.is_identity:
+            self.went_out.append(
+                WentOut(
+                    post_id,
+                    channel,
+                    post.publish_at.utc,
+                    self.time_map.wall(post.publish_at.utc),
+                    started,
+                    outcome,
+                )
+            )
+        self._follow_up(post, channel)
+
+    def _follow_up(self, post: Post, channel: ChannelName) -> None:
+        """After a try: a retry, a reconciliation or a credentials check gets its job."""
+        mode = mode_of(self.channels[channel])
+        row = self.store.get(post.id, channel, mode)
+        if row is None or self.stopping:
+            return
+        now = self.clock()
+        job_id = f"publish:{post.id}:{channel}"
+        if row.state == State.SCHEDULED:
+            state = self.store.channel_state(channel)
+            wait_until = row.next_attempt_at or now
+            if state.paused_reason is not None:
+                wait_until = max(wait_until, now + self.policy.auth_check_every)
+            if state.cooldown_until is not None:
+                wait_until = max(wait_until, state.cooldown_until)
+            self._put_job(job_id, max(wait_until, now + timedelta(seconds=1)), post.id, channel)
+        elif row.state in (State.UNKNOWN, State.PUBLISHING):
+            at = (row.claimed_at or now) + self.policy.reconcile_after
+            self._put_job(job_id, max(at, now), post.id, channel)
+
+    # Periodic jobs -------------------------------------------------------------------
+
+    def _stop_when_done(self) -> None:
+        with self._in_flight_lock:
+            busy = self._in_flight
+        if busy == 0 and self.pending_jobs() == 0:
+            self.request_stop()
+
+    def heartbeat(self) -> None:
+        self.store.beat(
+            holder=self.holder,
+            mode=self.mode_name,
+            started_at=self.started_at,
+            now=self.clock(),
+            next_due_at=self.next_due(),
+            jobs=self.pending_jobs(),
+        )
+
+    def notify(self) -> None:
+        try:
+            self.notifier.deliver_pending(self.store)
+        except Exception:
+            log.exception("alerts could not be delivered")
+
+    def _maybe_git_pull(self) -> None:
+        settings = self.config.scheduler
+        if not settings.git_pull:
+            return
+        if time.monotonic() - self._last_pull < settings.git_pull_minutes * 60:
+            return
+        self._last_pull = time.monotonic()
+        problem = git_pull(self.config.base_dir)
+        if problem is not None:
+            log.error("git pull failed: %s", problem)
+            self.store.raise_alert(
+                f"git:{hash(problem) & 0xFFFFFF:x}",
+                "git",
+                f"`git pull --ff-only` failed in {self.config.base_dir}: {problem}. The "
+                "posts already here keep their schedule; fix the checkout so new ones arrive.",
+                self.clock(),
+            )
+
+    # Views ------------------------------------------------------------------------------
+
+    @property
+    def mode_name(self) -> str:
+        if not self.time_map.is_identity:
+            return "rehearsal"
+        modes = {mode_of(channel) for channel in self.channels.values()}
+        return (
+            Mode.LIVE.value
+            if modes == {Mode.LIVE}
+            else ("dry_run" if modes == {Mode.DRY_RUN} else "mixed")
+        )
+
+    def pending_jobs(self) -> int:
+        return sum(1 for job in self.scheduler.get_jobs() if job.id.startswith("publish:"))
+
+    def next_due(self) -> datetime | None:
+        times = [
+            when
+            for job in self.scheduler.get_jobs()
+            if job.id.startswith("publish:") and (when := _job_time(job)) is not None
+        ]
+        return min(times) if times else None
+
+
+def git_pull(folder: Path, timeout: float = 120) -> str | None:
+    """``git pull --ff-only`` in ``folder``; None on success, else what went wrong."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(folder), "pull", "--ff-only", "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except (OSError, subprocess.TimeoutExpired) as problem:
+        return str(problem)
+    if done.returncode != 0:
+        return (
+            (done.stderr or done.stdout).strip().splitlines()[-1:][0]
+            if (done.stderr or done.stdout).strip()
+            else f"exit code {done.returncode}"
+        )
+    return None
+
+
+def _job_time(job: Any) -> datetime | None:
+    """When a job runs next; a job added before the scheduler started has only its trigger."""
+    when = getattr(job, "next_run_time", None)
+    return when if when is not None else getattr(job.trigger, "run_date", None)
+
+
+def _take_snapshot(folder: Path) -> _Snapshot:
+    files: dict[Path, tuple[int, int]] = {}
+    for path in folder.rglob("*"):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        if path.is_file():
+            files[path] = (stat.st_mtime_ns, stat.st_size)
+    return _Snapshot(files)
+
+
+def _touches(post: Post, changed: set[Path]) -> bool:
+    return post.path in changed or any(image.path in changed for image in post.images)
+
+
+def _when(moment: datetime | None) -> str:
+    return "nothing" if moment is None else moment.isoformat(timespec="seconds")

@@ -1,0 +1,161 @@
+"""`campaign run`: start the daemon, for real, as a dry run, or as a rehearsal."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from datetime import datetime, timedelta
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from campaign.config import Config
+from campaign.post_loader import load_campaign
+from scheduler.channels.factory import ChannelSetup, build_channels
+from scheduler.channels.outbox import OutboxChannel
+from scheduler.clock import system_clock
+from scheduler.daemon import Daemon, WentOut
+from scheduler.daemon_lock import AlreadyRunning, DaemonLock
+from scheduler.logs import LogFormat, configure_logging
+from scheduler.prepare import prepare_posts
+from scheduler.store.engine import StoreError
+from scheduler.store.models import State
+from scheduler.store.store import Store
+from scheduler.timing import TimeMap
+
+log = logging.getLogger("campaign.daemon")
+REHEARSAL_FOLDER = "rehearsal"
+#: A rehearsal's first post goes out this long after everything is prepared.
+REHEARSAL_LEAD = timedelta(seconds=2)
+
+
+def run_daemon(
+    config: Config,
+    *,
+    dry_run: bool,
+    rehearse: float | None,
+    log_format: LogFormat,
+    out: Console,
+    err: Console,
+) -> int:
+    """Run until stopped (or, rehearsing, until the campaign has gone out); the exit code."""
+    configure_logging(log_format)
+    if rehearse is not None:
+        return _rehearse(config, rehearse, out, err)
+    try:
+        store = Store.open(config.database_url)
+    except StoreError as problem:
+        err.print(f"[red]error[/]: database: {escape(str(problem))}")
+        return 2
+    lock = DaemonLock(store.engine)
+    try:
+        lock.acquire()
+    except AlreadyRunning as problem:
+        err.print(f"[red]error[/]: {escape(str(problem))}")
+        store.close()
+        return 2
+    try:
+        setups = build_channels(config, dry_run=dry_run)
+        _log_setups(setups)
+        daemon = Daemon(config, store, setups, notifier=_notifier(config))
+        return daemon.run()
+    finally:
+        lock.release()
+        store.close()
+
+
+def _rehearse(config: Config, speed: float, out: Console, err: Console) -> int:
+    if speed <= 0:
+        err.print("[red]error[/]: --rehearse takes a speed above 0, such as 100000.")
+        return 2
+    folder = config.build_dir / REHEARSAL_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "rehearsal.db"
+    for leftover in (database, database.with_name("rehearsal.db-wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.rmtree(folder / "outbox", ignore_errors=True)
+    store = Store.open(f"sqlite:///{database}")
+    lock = DaemonLock(store.engine)
+    try:
+        lock.acquire()
+    except AlreadyRunning as problem:
+        err.print(f"[red]error[/]: {escape(str(problem))}")
+        store.close()
+        return 2
+    try:
+        result = load_campaign(config)
+        ready = [post for post in result.posts if post.is_ready]
+        if not ready:
+            err.print("Nothing to rehearse: no post has status: ready.")
+            return 1
+        log.info("rehearsal: preparing the branded images of %d posts", len(ready))
+        prepare_posts(ready, config, workers=None)
+        origin = min(post.publish_at.utc for post in ready)
+        span = max(post.publish_at.utc for post in ready) - origin
+        start = system_clock() + REHEARSAL_LEAD
+        log.info(
+            "rehearsal: %s of campaign in %.0f s (speed %g); outbox %s",
+            span,
+            span.total_seconds() / speed,
+            speed,
+            folder / "outbox",
+        )
+        setups = {
+            name: ChannelSetup(OutboxChannel(name, folder / "outbox"), "this is a rehearsal")
+            for name in config.enabled_channels
+        }
+        daemon = Daemon(
+            config,
+            store,
+            setups,
+            time_map=TimeMap.rehearsal(origin, start, speed),
+            exit_when_done=True,
+        )
+        daemon.run()
+        _print_summary(daemon.went_out, start, config, out)
+        failed = [item for item in daemon.went_out if item.outcome.state != State.PUBLISHED]
+        return 1 if failed else 0
+    finally:
+        lock.release()
+        store.close()
+
+
+def _print_summary(went_out: list[WentOut], start: datetime, config: Config, out: Console) -> None:
+    table = Table(title="Rehearsal: what went out when", title_justify="left")
+    for column in ("campaign time", "post", "channel", "due (s)", "went (s)", "late", "result"):
+        table.add_column(column, no_wrap=True)
+    lateness = []
+    for item in sorted(went_out, key=lambda w: (w.planned, w.post_id, w.channel)):
+        late = (item.started - item.planned).total_seconds()
+        lateness.append(late)
+        local = item.campaign_time.astimezone(config.zone)
+        table.add_row(
+            f"{local:%a %Y-%m-%d %H:%M}",
+            item.post_id,
+            item.channel,
+            f"{(item.planned - start).total_seconds():.2f}",
+            f"{(item.started - start).total_seconds():.2f}",
+            f"{late * 1000:.0f} ms",
+            item.outcome.state.value,
+        )
+    console = out if out.is_terminal else Console(width=150, highlight=False)
+    console.print(table)
+    published = sum(1 for item in went_out if item.outcome.state == State.PUBLISHED)
+    worst = max(lateness, default=0.0)
+    console.print(
+        f"{published} of {len(went_out)} publications went out; the latest was "
+        f"{worst * 1000:.0f} ms after its time. What was sent is in "
+        f"{config.build_dir / REHEARSAL_FOLDER / 'outbox'}."
+    )
+
+
+def _log_setups(setups: dict[str, ChannelSetup]) -> None:
+    for setup in setups.values():
+        log.info("%s", setup.description)
+
+
+def _notifier(config: Config):  # type: ignore[no-untyped-def]
+    from scheduler.notify import Notifier
+
+    return Notifier.from_config(config)

@@ -1,0 +1,157 @@
+"""`campaign status`: is the scheduler alive, what comes next, what needs a human."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from campaign.config import Config
+from scheduler.channels.factory import build_channels
+from scheduler.clock import Clock, system_clock
+from scheduler.publisher import mode_of
+from scheduler.store.engine import StoreError
+from scheduler.store.models import Mode, Publication, State
+from scheduler.store.store import Store
+
+NEEDS_A_HUMAN = (State.FAILED, State.UNKNOWN, State.MISSED, State.PUBLISHING)
+
+
+def database_exists(config: Config) -> bool:
+    """False for a SQLite file that was never made (nothing has run here yet)."""
+    url = config.database_url
+    if url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        return Path(url.removeprefix("sqlite:///")).is_file()
+    return True
+
+
+def publication_states(config: Config) -> dict[tuple[str, str], str]:
+    """(post id, channel) → state, for the mode each channel runs in now."""
+    if not database_exists(config):
+        return {}
+    modes = {name: mode_of(setup.channel) for name, setup in build_channels(config).items()}
+    try:
+        store = Store.open(config.database_url)
+    except StoreError:
+        return {}
+    try:
+        return {
+            (row.post_id, row.channel): row.state
+            for row in store.publications()
+            if modes.get(row.channel) == Mode(row.mode)  # type: ignore[call-overload]
+        }
+    finally:
+        store.close()
+
+
+def run_status(config: Config, out: Console, err: Console, clock: Clock = system_clock) -> int:
+    """Print the status; exit code 0 when nothing needs a human, 1 otherwise, 2 no store."""
+    if not database_exists(config):
+        out.print(
+            "No database yet: the scheduler has not run here. Start it with `campaign run` "
+            "(or try `campaign run --rehearse 100000`)."
+        )
+        return 0
+    try:
+        store = Store.open(config.database_url)
+    except StoreError as problem:
+        err.print(f"[red]error[/]: database: {escape(str(problem))}")
+        return 2
+    try:
+        now = clock()
+        zone = config.zone
+        _print_daemon(store, config, now, out)
+        setups = build_channels(config)
+        attention = False
+        out.print("\n[bold]Channels[/]")
+        for name, setup in setups.items():
+            state = store.channel_state(name)
+            line = escape(setup.description)
+            if state.paused_reason:
+                attention = True
+                line += f"\n  [red]paused[/] since {_local(state.paused_at, zone)}: " + escape(
+                    state.paused_reason
+                )
+            if state.cooldown_until and state.cooldown_until > now:
+                line += f"\n  [yellow]resting[/] until {_local(state.cooldown_until, zone)}: "
+                line += escape(state.cooldown_reason or "")
+            out.print(f"  {line}")
+        rows = store.publications()
+        upcoming = [r for r in rows if r.state == State.SCHEDULED][:10]
+        out.print("\n[bold]Next[/]")
+        if not upcoming:
+            out.print("  nothing scheduled")
+        for row in upcoming:
+            when = row.next_attempt_at or row.due_at
+            retry = f" (try {row.attempt_count + 1})" if row.attempt_count else ""
+            dry = " [dim](dry run)[/]" if row.mode == Mode.DRY_RUN else ""
+            out.print(f"  {_local(when, zone)}  {escape(row.post_id)} → {row.channel}{retry}{dry}")
+        trouble = [r for r in rows if r.state in NEEDS_A_HUMAN]
+        out.print("\n[bold]Needs a human[/]")
+        if not trouble:
+            out.print("  nothing")
+        else:
+            attention = True
+            out.print(_trouble_table(trouble, zone))
+        pending = store.alerts(undelivered_only=True)
+        if pending:
+            out.print(f"\n{len(pending)} alert(s) not yet delivered (see [notify] in config.toml).")
+        return 1 if attention else 0
+    finally:
+        store.close()
+
+
+def _print_daemon(store: Store, config: Config, now: datetime, out: Console) -> None:
+    beat = store.heartbeat()
+    if beat is None:
+        out.print("Scheduler: [yellow]has never run[/] on this database.")
+        return
+    silent = now - beat.beat_at
+    limit = timedelta(seconds=config.scheduler.heartbeat_seconds * 3)
+    holder = beat.holder.split(":")
+    who = f"process {holder[1]} on {holder[0]}" if len(holder) >= 2 else beat.holder
+    if beat.stopped_at is None and silent <= limit:
+        out.print(
+            f"Scheduler: [green]running[/] ({beat.mode}, {who}, since "
+            f"{_local(beat.started_at, config.zone)}; last sign of life {silent.seconds} s ago)."
+        )
+    elif beat.stopped_at is not None:
+        out.print(
+            f"Scheduler: [yellow]stopped[/] at {_local(beat.stopped_at, config.zone)} ({who})."
+        )
+    else:
+        out.print(
+            f"Scheduler: [red]not responding[/]: last sign of life at "
+            f"{_local(beat.beat_at, config.zone)} ({who}). Check `journalctl -u campaign`."
+        )
+
+
+def _trouble_table(rows: list[Publication], zone) -> Table:  # type: ignore[no-untyped-def]
+    table = Table(show_header=True, expand=False)
+    for column in ("post", "channel", "state", "due", "what to do"):
+        table.add_column(column, overflow="fold")
+    advice = {
+        State.FAILED: "fix what the message says, then `campaign publish POST --channel C`",
+        State.UNKNOWN: "run `campaign reconcile` (or look on the platform)",
+        State.MISSED: "`campaign publish POST --channel C` if it should still go out",
+        State.PUBLISHING: "being published now, or cut off: `campaign reconcile`",
+    }
+    for row in rows:
+        state = State(row.state)
+        message = row.last_error or ""
+        table.add_row(
+            row.post_id,
+            row.channel,
+            state.value,
+            _local(row.due_at, zone),
+            f"{message}\n→ {advice[state]}" if message else f"→ {advice[state]}",
+        )
+    return table
+
+
+def _local(moment: datetime | None, zone) -> str:  # type: ignore[no-untyped-def]
+    return "—" if moment is None else f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
