@@ -70,17 +70,25 @@ class Publisher:
         if row is None:
             raise KeyError(f"no publication row for {request.post_id}/{request.channel}")
         assert row.id is not None
-        if row.state in (State.PUBLISHING, State.UNKNOWN):
-            self.reconciler.reconcile_one(row, force=by_hand)
-            row = self.store.get_by_id(row.id)
         if row.state == State.PUBLISHED:
             return self._already_published(row, request)
         if row.state in (State.PUBLISHING, State.UNKNOWN):
-            return _outcome(
-                row,
-                "it may already be online (the last try had no clear answer) and could not "
-                "be checked yet; it will be checked again before any new try.",
-            )
+            if not self._channel_open(channel, now):
+                return _outcome(row, self._closed_reason(channel.name))
+            found = self.reconciler.reconcile_one(row, force=by_hand)
+            row = self.store.get_by_id(row.id)
+            if row.state == State.PUBLISHED:
+                return _outcome(
+                    row, f"already published: {row.url or row.remote_id} (found online)"
+                )
+            if row.state == State.PUBLISHING:
+                return _outcome(row, f"another process has it: {found.message}")
+            if row.state == State.UNKNOWN:
+                return _outcome(
+                    row,
+                    "it may already be online (the last try had no clear answer) and could not "
+                    f"be checked yet ({found.message}); it is checked before any new try.",
+                )
         if row.state == State.MISSED and not by_hand:
             return _outcome(row, "it was missed; publish it by hand if it should still go out.")
         if row.state == State.FAILED and not by_hand:
@@ -137,6 +145,9 @@ class Publisher:
             warnings=warnings,
         )
         log.info("published %s to %s: %s", request.post_id, request.channel, result.url)
+        if result.rest_seconds is not None:
+            until = now + self.policy.cooldown(result.rest_seconds)
+            self.store.cool_down(request.channel, until, "; ".join(result.warnings))
         for warning in result.warnings:
             self.store.raise_alert(
                 f"warning:{request.post_id}:{request.channel}:{warning[:80]}",
@@ -191,6 +202,7 @@ class Publisher:
             subcode=error.subcode,
             message=_attempt_message(error),
             next_attempt_at=next_at,
+            refund_attempt=kind in (ErrorClass.AUTH, ErrorClass.RATE_LIMITED),
         )
         log.warning(
             "%s on %s: %s (%s%s)",
@@ -219,6 +231,8 @@ class Publisher:
         return Outcome(request.post_id, name, state, message, called_platform=True)
 
     def _channel_open(self, channel: Channel, now: datetime) -> bool:
+        if channel.kind == "outbox":
+            return True  # a dry run is never paused, and never lifts a live channel's pause
         state = self.store.channel_state(channel.name)
         if state.cooldown_until is not None and state.cooldown_until > now:
             return False

@@ -125,6 +125,9 @@ class Reconciler:
             )
             if error.error_class is ErrorClass.AUTH:
                 self.store.pause_channel(row.channel, error.message, self.clock())
+            elif error.error_class is ErrorClass.RATE_LIMITED:
+                until = self.clock() + self.policy.cooldown(error.retry_after)
+                self.store.cool_down(row.channel, until, error.message)
             self._alert_unknown(row, error.message)
             return _result(
                 self.store.get_by_id(row.id),

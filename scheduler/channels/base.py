@@ -52,6 +52,9 @@ class PublishResult:
     url: str | None
     #: Things that went wrong after the post was created (e.g. the first comment).
     warnings: tuple[str, ...] = ()
+    #: Seconds the channel should rest: the platform rate-limited a step after the post
+    #: was made (e.g. the first comment). None when it did not.
+    rest_seconds: float | None = None
 
 
 @dataclass(frozen=True)

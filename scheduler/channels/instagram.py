@@ -133,14 +133,25 @@ class InstagramChannel(Channel):
                 except Exception as again:
                     raise classify_instagram_error(again, wrote=client.configure_sent) from None
             warnings = self._alt_text_warnings(client, request, media)
+            rest: float | None = None
             if request.first_comment:
-                warning = self._comment(client, media, request.first_comment)
-                if warning:
-                    warnings.append(warning)
+                problem = self._comment(client, media, request.first_comment)
+                if problem is not None:
+                    warnings.append(
+                        redact(
+                            "The post is on Instagram, but its first comment could not be "
+                            f"added ({problem.platform_message or problem.message}). Add it "
+                            "by hand in the Instagram app."
+                        )
+                        or ""
+                    )
+                    if problem.error_class is ErrorClass.RATE_LIMITED:
+                        rest = problem.retry_after or 0.0
         return PublishResult(
             remote_id=str(media.pk),
             url=f"https://www.instagram.com/p/{media.code}/",
             warnings=tuple(warnings),
+            rest_seconds=rest,
         )
 
     def _check_media(self, request: PublishRequest) -> None:
@@ -211,16 +222,14 @@ class InstagramChannel(Channel):
                 )
         return warnings
 
-    def _comment(self, client: SessionClient, media: Media, text: str) -> str | None:
+    def _comment(self, client: SessionClient, media: Media, text: str) -> ChannelError | None:
+        """Add the first comment; the classified problem if that failed (the post stands)."""
         try:
             client.media_comment(media.id, text)
         except Exception as exc:
             problem = classify_instagram_error(exc, wrote=False)
             log.warning("Instagram post %s made, first comment failed: %s", media.pk, problem)
-            return redact(
-                "The post is on Instagram, but its first comment could not be added "
-                f"({problem.platform_message}). Add it by hand in the Instagram app."
-            )
+            return problem
         return None
 
     # -- reading ------------------------------------------------------------------------

@@ -232,6 +232,7 @@ class Store:
         url: str | None = None,
         warnings: str | None = None,
         expect_state: State = State.PUBLISHING,
+        refund_attempt: bool = False,
     ) -> bool:
         """Record how a try (or reconciliation) ended and move the publication on.
 
@@ -249,6 +250,8 @@ class Store:
             row.state = state.value
             row.next_attempt_at = next_attempt_at
             row.updated_at = now
+            if refund_attempt and row.attempt_count > 0:
+                row.attempt_count -= 1  # a pause or rate limit is not a try that counts
             if message is not None:
                 row.last_error = redact(message)
             if state == State.PUBLISHED:
