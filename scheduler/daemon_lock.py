@@ -32,6 +32,13 @@ class DaemonLock:
         self._file: Any = None
         self._connection: Any = None
 
+    @classmethod
+    def for_url(cls, url: str) -> DaemonLock:
+        """A lock for the database at ``url`` (taken before the database is even opened)."""
+        from scheduler.store.engine import create_store_engine
+
+        return cls(create_store_engine(url))
+
     def acquire(self) -> None:
         """Take the lock or raise :class:`AlreadyRunning`."""
         if self.engine.dialect.name == "sqlite":
@@ -80,6 +87,7 @@ class DaemonLock:
         if self._connection is not None:
             self._connection.close()
             self._connection = None
+        self.engine.dispose()
 
 
 def _holder() -> str:

@@ -14,11 +14,11 @@ from campaign.config import ChannelName, Config
 from campaign.post import Post
 from campaign.post_loader import load_campaign
 from scheduler.channels.factory import ChannelSetup, build_channels
+from scheduler.command_support import CommandExit, opened_store
 from scheduler.prepare import prepare_posts
 from scheduler.publisher import Publisher, mode_of
 from scheduler.reconcile import Reconciler
 from scheduler.retry_policy import RetryPolicy
-from scheduler.store.engine import StoreError
 from scheduler.store.models import State
 from scheduler.store.store import Store
 
@@ -90,66 +90,74 @@ def run_publish(
     if channels is None:
         return 2
     try:
-        store = Store.open(config.database_url)
-    except StoreError as problem:
-        err.print(f"[red]error[/]: database: {escape(str(problem))}")
-        return 2
-    try:
-        setups = build_channels(config, dry_run=dry_run)
-        _describe(setups, channels, out)
-        prepared, problems = prepare_posts([post], config)
-        if problems:
-            err.print(f"[red]error[/]: {escape(post.id)}: {escape(problems[post.id])}")
-            return 1
-        publisher = Publisher(
-            store,
-            {name: setup.channel for name, setup in setups.items()},
-            RetryPolicy.from_settings(config.publishing),
+        with opened_store(config.database_url, err) as store:
+            return _publish(config, post, channels, dry_run, store, out, err)
+    except CommandExit as stop:
+        return stop.code
+
+
+def _publish(
+    config: Config,
+    post: Post,
+    channels: tuple[ChannelName, ...],
+    dry_run: bool,
+    store: Store,
+    out: Console,
+    err: Console,
+) -> int:
+    setups = build_channels(config, dry_run=dry_run)
+    _describe(setups, channels, out)
+    prepared, problems = prepare_posts([post], config)
+    if problems:
+        err.print(f"[red]error[/]: {escape(post.id)}: {escape(problems[post.id])}")
+        return 1
+    publisher = Publisher(
+        store,
+        {name: setup.channel for name, setup in setups.items()},
+        RetryPolicy.from_settings(config.publishing),
+    )
+    now = datetime.now(UTC)
+    all_out = True
+    for name_ in channels:
+        mode = mode_of(setups[name_].channel)
+        store.ensure_publication(post.id, name_, post.publish_at.utc, now, mode)
+        outcome = publisher.publish(prepared[0].requests[name_], by_hand=True)
+        style = _STYLE.get(outcome.state, "white")
+        out.print(
+            f"[{style}]{outcome.state.value}[/] {escape(post.id)} → {name_}: "
+            f"{escape(outcome.message)}"
         )
-        now = datetime.now(UTC)
-        all_out = True
-        for name_ in channels:
-            mode = mode_of(setups[name_].channel)
-            store.ensure_publication(post.id, name_, post.publish_at.utc, now, mode)
-            outcome = publisher.publish(prepared[0].requests[name_], by_hand=True)
-            style = _STYLE.get(outcome.state, "white")
-            out.print(
-                f"[{style}]{outcome.state.value}[/] {escape(post.id)} → {name_}: "
-                f"{escape(outcome.message)}"
-            )
-            all_out &= outcome.state == State.PUBLISHED
-        return 0 if all_out else 1
-    finally:
-        store.close()
+        all_out &= outcome.state == State.PUBLISHED
+    return 0 if all_out else 1
 
 
 def run_reconcile(config: Config, out: Console, err: Console) -> int:
     """Look for every unknown publication on its platform; 1 if some stay unknown."""
     try:
-        store = Store.open(config.database_url)
-    except StoreError as problem:
-        err.print(f"[red]error[/]: database: {escape(str(problem))}")
-        return 2
-    try:
-        setups = build_channels(config)
-        reconciler = Reconciler(
-            store,
-            {name: setup.channel for name, setup in setups.items()},
-            RetryPolicy.from_settings(config.publishing),
+        with opened_store(config.database_url, err) as store:
+            return _reconcile(config, store, out)
+    except CommandExit as stop:
+        return stop.code
+
+
+def _reconcile(config: Config, store: Store, out: Console) -> int:
+    setups = build_channels(config)
+    reconciler = Reconciler(
+        store,
+        {name: setup.channel for name, setup in setups.items()},
+        RetryPolicy.from_settings(config.publishing),
+    )
+    results = reconciler.reconcile_all(force=True)
+    if not results:
+        out.print("Nothing to reconcile: no publication has an unknown outcome.")
+        return 0
+    for item in results:
+        style = _STYLE.get(item.state, "white")
+        out.print(
+            f"[{style}]{item.state.value}[/] {escape(item.post_id)} → {item.channel}: "
+            f"{escape(item.message)}"
         )
-        results = reconciler.reconcile_all(force=True)
-        if not results:
-            out.print("Nothing to reconcile: no publication has an unknown outcome.")
-            return 0
-        for item in results:
-            style = _STYLE.get(item.state, "white")
-            out.print(
-                f"[{style}]{item.state.value}[/] {escape(item.post_id)} → {item.channel}: "
-                f"{escape(item.message)}"
-            )
-        return 1 if any(item.state == State.UNKNOWN for item in results) else 0
-    finally:
-        store.close()
+    return 1 if any(item.state == State.UNKNOWN for item in results) else 0
 
 
 def _channels_of(

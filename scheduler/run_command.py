@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -15,11 +16,12 @@ from campaign.post_loader import load_campaign
 from scheduler.channels.factory import ChannelSetup, build_channels
 from scheduler.channels.outbox import OutboxChannel
 from scheduler.clock import system_clock
+from scheduler.command_support import CommandExit, opened_store
 from scheduler.daemon import Daemon, WentOut
 from scheduler.daemon_lock import AlreadyRunning, DaemonLock
 from scheduler.logs import LogFormat, configure_logging
+from scheduler.notify import Notifier
 from scheduler.prepare import prepare_posts
-from scheduler.store.engine import StoreError
 from scheduler.store.models import State
 from scheduler.store.store import Store
 from scheduler.timing import TimeMap
@@ -41,28 +43,16 @@ def run_daemon(
 ) -> int:
     """Run until stopped (or, rehearsing, until the campaign has gone out); the exit code."""
     configure_logging(log_format)
-    if rehearse is not None:
-        return _rehearse(config, rehearse, out, err)
     try:
-        store = Store.open(config.database_url)
-    except StoreError as problem:
-        err.print(f"[red]error[/]: database: {escape(str(problem))}")
-        return 2
-    lock = DaemonLock(store.engine)
-    try:
-        lock.acquire()
-    except AlreadyRunning as problem:
-        err.print(f"[red]error[/]: {escape(str(problem))}")
-        store.close()
-        return 2
-    try:
-        setups = build_channels(config, dry_run=dry_run)
-        _log_setups(setups)
-        daemon = Daemon(config, store, setups, notifier=_notifier(config))
-        return daemon.run()
-    finally:
-        lock.release()
-        store.close()
+        if rehearse is not None:
+            return _rehearse(config, rehearse, out, err)
+        with opened_store(config.database_url, err, locked=True) as store:
+            setups = build_channels(config, dry_run=dry_run)
+            _log_setups(setups)
+            daemon = Daemon(config, store, setups, notifier=Notifier.from_config(config))
+            return daemon.run()
+    except CommandExit as stop:
+        return stop.code
 
 
 def _rehearse(config: Config, speed: float, out: Console, err: Console) -> int:
@@ -72,53 +62,59 @@ def _rehearse(config: Config, speed: float, out: Console, err: Console) -> int:
     folder = config.build_dir / REHEARSAL_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     database = folder / "rehearsal.db"
-    for leftover in (database, database.with_name("rehearsal.db-wal")):
-        leftover.unlink(missing_ok=True)
-    shutil.rmtree(folder / "outbox", ignore_errors=True)
-    store = Store.open(f"sqlite:///{database}")
-    lock = DaemonLock(store.engine)
+    url = f"sqlite:///{database}"
+    lock = DaemonLock.for_url(url)
     try:
         lock.acquire()
     except AlreadyRunning as problem:
         err.print(f"[red]error[/]: {escape(str(problem))}")
-        store.close()
         return 2
     try:
-        result = load_campaign(config)
-        ready = [post for post in result.posts if post.is_ready]
-        if not ready:
-            err.print("Nothing to rehearse: no post has status: ready.")
-            return 1
-        log.info("rehearsal: preparing the branded images of %d posts", len(ready))
-        prepare_posts(ready, config, workers=None)
-        origin = min(post.publish_at.utc for post in ready)
-        span = max(post.publish_at.utc for post in ready) - origin
-        start = system_clock() + REHEARSAL_LEAD
-        log.info(
-            "rehearsal: %s of campaign in %.0f s (speed %g); outbox %s",
-            span,
-            span.total_seconds() / speed,
-            speed,
-            folder / "outbox",
-        )
-        setups = {
-            name: ChannelSetup(OutboxChannel(name, folder / "outbox"), "this is a rehearsal")
-            for name in config.enabled_channels
-        }
-        daemon = Daemon(
-            config,
-            store,
-            setups,
-            time_map=TimeMap.rehearsal(origin, start, speed),
-            exit_when_done=True,
-        )
-        daemon.run()
-        _print_summary(daemon.went_out, start, config, out)
-        failed = [item for item in daemon.went_out if item.outcome.state != State.PUBLISHED]
-        return 1 if failed else 0
+        for leftover in folder.glob("rehearsal.db*"):
+            if leftover.suffix != ".lock":
+                leftover.unlink()
+        shutil.rmtree(folder / "outbox", ignore_errors=True)
+        with opened_store(url, err) as store:
+            return _rehearse_with(config, store, folder, speed, out, err)
     finally:
         lock.release()
-        store.close()
+
+
+def _rehearse_with(
+    config: Config, store: Store, folder: Path, speed: float, out: Console, err: Console
+) -> int:
+    result = load_campaign(config)
+    ready = [post for post in result.posts if post.is_ready]
+    if not ready:
+        err.print("Nothing to rehearse: no post has status: ready.")
+        return 1
+    log.info("rehearsal: preparing the branded images of %d posts", len(ready))
+    prepare_posts(ready, config, workers=None)
+    origin = min(post.publish_at.utc for post in ready)
+    span = max(post.publish_at.utc for post in ready) - origin
+    start = system_clock() + REHEARSAL_LEAD
+    log.info(
+        "rehearsal: %s of campaign in %.0f s (speed %g); outbox %s",
+        span,
+        span.total_seconds() / speed,
+        speed,
+        folder / "outbox",
+    )
+    setups = {
+        name: ChannelSetup(OutboxChannel(name, folder / "outbox"), "this is a rehearsal")
+        for name in config.enabled_channels
+    }
+    daemon = Daemon(
+        config,
+        store,
+        setups,
+        time_map=TimeMap.rehearsal(origin, start, speed),
+        exit_when_done=True,
+    )
+    daemon.run()
+    _print_summary(daemon.went_out, start, config, out)
+    failed = [item for item in daemon.went_out if item.outcome.state != State.PUBLISHED]
+    return 1 if failed else 0
 
 
 def _print_summary(went_out: list[WentOut], start: datetime, config: Config, out: Console) -> None:
@@ -153,9 +149,3 @@ def _print_summary(went_out: list[WentOut], start: datetime, config: Config, out
 def _log_setups(setups: dict[str, ChannelSetup]) -> None:
     for setup in setups.values():
         log.info("%s", setup.description)
-
-
-def _notifier(config: Config):  # type: ignore[no-untyped-def]
-    from scheduler.notify import Notifier
-
-    return Notifier.from_config(config)

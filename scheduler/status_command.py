@@ -11,6 +11,7 @@ from rich.table import Table
 from campaign.config import Config
 from scheduler.channels.factory import build_channels
 from scheduler.clock import Clock, system_clock
+from scheduler.command_support import CommandExit, opened_store
 from scheduler.publisher import mode_of
 from scheduler.store.engine import StoreError
 from scheduler.store.models import Mode, Publication, State
@@ -57,52 +58,58 @@ def run_status(config: Config, out: Console, err: Console, clock: Clock = system
         )
         return 0
     try:
-        store = Store.open(config.database_url)
-    except StoreError as problem:
-        err.print(f"[red]error[/]: database: {escape(str(problem))}")
-        return 2
-    try:
-        now = clock()
-        zone = config.zone
-        _print_daemon(store, config, now, out)
-        setups = build_channels(config)
-        attention = False
-        out.print("\n[bold]Channels[/]")
-        for name, setup in setups.items():
-            state = store.channel_state(name)
-            line = escape(setup.description)
-            if state.paused_reason:
-                attention = True
-                line += f"\n  [red]paused[/] since {_local(state.paused_at, zone)}: " + escape(
-                    state.paused_reason
-                )
-            if state.cooldown_until and state.cooldown_until > now:
-                line += f"\n  [yellow]resting[/] until {_local(state.cooldown_until, zone)}: "
-                line += escape(state.cooldown_reason or "")
-            out.print(f"  {line}")
-        rows = store.publications()
-        upcoming = [r for r in rows if r.state == State.SCHEDULED][:10]
-        out.print("\n[bold]Next[/]")
-        if not upcoming:
-            out.print("  nothing scheduled")
-        for row in upcoming:
-            when = row.next_attempt_at or row.due_at
-            retry = f" (try {row.attempt_count + 1})" if row.attempt_count else ""
-            dry = " [dim](dry run)[/]" if row.mode == Mode.DRY_RUN else ""
-            out.print(f"  {_local(when, zone)}  {escape(row.post_id)} → {row.channel}{retry}{dry}")
-        trouble = [r for r in rows if r.state in NEEDS_A_HUMAN]
-        out.print("\n[bold]Needs a human[/]")
-        if not trouble:
-            out.print("  nothing")
-        else:
+        with opened_store(config.database_url, err) as store:
+            return _status(config, store, out, clock)
+    except CommandExit as stop:
+        return stop.code
+
+
+def _status(config: Config, store: Store, out: Console, clock: Clock) -> int:
+    now = clock()
+    zone = config.zone
+    _print_daemon(store, config, now, out)
+    setups = build_channels(config)
+    attention = False
+    out.print("\n[bold]Channels[/]")
+    for name, setup in setups.items():
+        state = store.channel_state(name)
+        line = escape(setup.description)
+        if state.paused_reason:
             attention = True
-            out.print(_trouble_table(trouble, zone))
-        pending = store.alerts(undelivered_only=True)
-        if pending:
-            out.print(f"\n{len(pending)} alert(s) not yet delivered (see [notify] in config.toml).")
-        return 1 if attention else 0
-    finally:
-        store.close()
+            line += f"\n  [red]paused[/] since {_local(state.paused_at, zone)}: " + escape(
+                state.paused_reason
+            )
+        if state.cooldown_until and state.cooldown_until > now:
+            line += f"\n  [yellow]resting[/] until {_local(state.cooldown_until, zone)}: "
+            line += escape(state.cooldown_reason or "")
+        out.print(f"  {line}")
+    rows = store.publications()
+    upcoming = [r for r in rows if r.state == State.SCHEDULED][:10]
+    out.print("\n[bold]Next[/]")
+    if not upcoming:
+        out.print("  nothing scheduled")
+    for row in upcoming:
+        when = row.next_attempt_at or row.due_at
+        retry = f" (try {row.attempt_count + 1})" if row.attempt_count else ""
+        dry = " [dim](dry run)[/]" if row.mode == Mode.DRY_RUN else ""
+        out.print(f"  {_local(when, zone)}  {escape(row.post_id)} → {row.channel}{retry}{dry}")
+    trouble = [r for r in rows if r.state in NEEDS_A_HUMAN]
+    out.print("\n[bold]Needs a human[/]")
+    if not trouble:
+        out.print("  nothing")
+    else:
+        attention = True
+        out.print(_trouble_table(trouble, zone))
+    from scheduler.notify import Notifier
+
+    notifier = Notifier.from_config(config)
+    out.print(f"\n[bold]Alerts[/]: {escape(notifier.summary)}")
+    for problem in notifier.problems:
+        out.print(f"  [yellow]{escape(problem)}[/]")
+    pending = store.alerts(undelivered_only=True)
+    if pending:
+        out.print(f"  {len(pending)} alert(s) not yet delivered.")
+    return 1 if attention else 0
 
 
 def _print_daemon(store: Store, config: Config, now: datetime, out: Console) -> None:
