@@ -16,6 +16,7 @@ import signal
 import subprocess
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -38,7 +39,7 @@ from scheduler.prepare import Prepared, prepare_posts
 from scheduler.publisher import Outcome, Publisher, mode_of
 from scheduler.reconcile import Reconciler
 from scheduler.retry_policy import RetryPolicy
-from scheduler.store.models import Mode, State
+from scheduler.store.models import Mode, Publication, State
 from scheduler.store.store import Store
 from scheduler.timing import TimeMap, decide
 
@@ -253,7 +254,7 @@ class Daemon:
             if path not in self.broken:
                 log.error("post file with errors, not scheduled: %s", first)
                 self.store.raise_alert(
-                    f"broken:{path.name}:{hash(first) & 0xFFFFFF:x}",
+                    f"broken:{path.name}:{_digest(first)}",
                     "broken",
                     f"{first}\nThis post is not scheduled until the file is fixed "
                     "(run `campaign check`).",
@@ -271,6 +272,7 @@ class Daemon:
             post = ready.get(post_id)
             if post is None or channel not in post.channels:
                 job.remove()
+                self.store.forget_untried(post_id, channel, mode_of(self.channels[channel]))
                 reason = "has errors" if self._is_broken(post_id) else "is no longer ready"
                 log.info("unscheduled %s on %s: the post %s", post_id, channel, reason)
 
@@ -278,11 +280,13 @@ class Daemon:
         return any(path.stem == post_id for path in self.broken)
 
     def _prepare_ahead(self, workers: int | None) -> None:
-        horizon = self.clock() + timedelta(hours=self.config.scheduler.prepare_hours_ahead)
+        now = self.clock()
+        horizon = now + timedelta(hours=self.config.scheduler.prepare_hours_ahead)
         wanted = [
             post
             for post in self.posts.values()
-            if post.id not in self.prepared and self.time_map.wall(post.publish_at.utc) <= horizon
+            if post.id not in self.prepared
+            and now - self.grace <= self.time_map.wall(post.publish_at.utc) <= horizon
         ]
         if wanted:
             self._prepare(wanted, workers)
@@ -295,7 +299,7 @@ class Daemon:
         for post_id, problem in problems.items():
             log.error("%s cannot be prepared: %s", post_id, problem)
             self.store.raise_alert(
-                f"prepare:{post_id}:{hash(problem) & 0xFFFFFF:x}",
+                f"prepare:{post_id}:{_digest(problem)}",
                 "broken",
                 f"{post_id}: its branded images cannot be made: {problem}",
                 self.clock(),
@@ -312,19 +316,7 @@ class Daemon:
         decision = decide(row, due, now, self.grace, self.policy.reconcile_after)
         job_id = f"publish:{post.id}:{channel}"
         if decision.action == "missed":
-            assert row.id is not None
-            self.store.set_state(row.id, State.MISSED, now, f"missed: {decision.reason}")
-            self.store.raise_alert(
-                f"missed:{post.id}:{channel}",
-                "missed",
-                f"{post.id} was due on {channel} at {_when(due)} but the scheduler was not "
-                f"running; it is {decision.reason} and was NOT published. Publish it by hand "
-                f"with `campaign publish {post.id} --channel {channel}` if it should still go out.",
-                now,
-                channel=channel,
-                post_id=post.id,
-            )
-            log.error("missed %s on %s: %s", post.id, channel, decision.reason)
+            self._record_missed(row, due, decision.reason)
             self._remove_job(job_id)
         elif decision.action == "nothing":
             self._remove_job(job_id)
@@ -332,11 +324,27 @@ class Daemon:
             run_at = decision.run_at or now
             self._put_job(job_id, run_at, post.id, channel)
 
+    def _record_missed(self, row: Publication, due: datetime, reason: str) -> None:
+        assert row.id is not None
+        now = self.clock()
+        self.store.set_state(row.id, State.MISSED, now, f"missed: {reason}")
+        self.store.raise_alert(
+            f"missed:{row.post_id}:{row.channel}",
+            "missed",
+            f"{row.post_id} was due on {row.channel} at {_when(due)} but could not go out in "
+            f"time (the scheduler was not running or was held up); it is {reason} and was NOT "
+            f"published. Publish it by hand with `campaign publish {row.post_id} --channel "
+            f"{row.channel}` if it should still go out.",
+            now,
+            channel=row.channel,
+            post_id=row.post_id,
+        )
+        log.error("missed %s on %s: %s", row.post_id, row.channel, reason)
+
     def _put_job(self, job_id: str, run_at: datetime, post_id: str, channel: str) -> None:
         existing = self.scheduler.get_job(job_id)
         if existing is not None and _job_time(existing) == run_at:
             return
-        grace = max(int(self.grace.total_seconds()), 1)
         self.scheduler.add_job(
             self.publish_job,
             "date",
@@ -344,7 +352,9 @@ class Daemon:
             args=(post_id, channel),
             id=job_id,
             replace_existing=True,
-            misfire_grace_time=grace,
+            # Always run, however late: the job itself decides (with the grace) whether it
+            # is still on time or missed, so a late job is recorded, never dropped.
+            misfire_grace_time=None,
         )
 
     def _remove_job(self, job_id: str) -> None:
@@ -379,6 +389,15 @@ class Daemon:
         post = self.posts.get(post_id)
         if post is None:
             return
+        row = self.store.get(post_id, channel, mode_of(self.channels[channel]))
+        if row is not None:
+            due = self.time_map.wall(row.due_at)
+            decision = decide(row, due, started, self.grace, self.policy.reconcile_after)
+            if decision.action == "missed":
+                self._record_missed(row, due, decision.reason)
+                return
+            if decision.action == "nothing":
+                return
         if post_id not in self.prepared:
             self._prepare([post], workers=1)
         prepared = self.prepared.get(post_id)
@@ -455,7 +474,7 @@ class Daemon:
         if problem is not None:
             log.error("git pull failed: %s", problem)
             self.store.raise_alert(
-                f"git:{hash(problem) & 0xFFFFFF:x}",
+                f"git:{_digest(problem)}",
                 "git",
                 f"`git pull --ff-only` failed in {self.config.base_dir}: {problem}. The "
                 "posts already here keep their schedule; fix the checkout so new ones arrive.",
@@ -506,6 +525,11 @@ def git_pull(folder: Path, timeout: float = 120) -> str | None:
             else f"exit code {done.returncode}"
         )
     return None
+
+
+def _digest(text: str) -> str:
+    """A short digest that is the same in every process (``hash()`` is salted per run)."""
+    return f"{zlib.crc32(text.encode('utf-8')):08x}"
 
 
 def _job_time(job: Any) -> datetime | None:

@@ -122,9 +122,10 @@ def _print_daemon(store: Store, config: Config, now: datetime, out: Console) -> 
     holder = beat.holder.split(":")
     who = f"process {holder[1]} on {holder[0]}" if len(holder) >= 2 else beat.holder
     if beat.stopped_at is None and silent <= limit:
+        seconds = max(0, int(silent.total_seconds()))  # another host's clock may be ahead
         out.print(
             f"Scheduler: [green]running[/] ({beat.mode}, {who}, since "
-            f"{_local(beat.started_at, config.zone)}; last sign of life {silent.seconds} s ago)."
+            f"{_local(beat.started_at, config.zone)}; last sign of life {seconds} s ago)."
         )
     elif beat.stopped_at is not None:
         out.print(

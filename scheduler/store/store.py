@@ -163,6 +163,24 @@ class Store:
             session.flush()
             return row
 
+    def forget_untried(self, post_id: str, channel: str, mode: Mode = Mode.LIVE) -> bool:
+        """Delete a publication that was never tried (its post was deleted or turned draft);
+        one with any history is kept."""
+        with self.writing() as session:
+            row = session.exec(
+                select(Publication).where(
+                    Publication.post_id == post_id,
+                    Publication.channel == channel,
+                    Publication.mode == mode.value,
+                )
+            ).first()
+            if row is None or row.state != State.SCHEDULED or row.attempt_count != 0:
+                return False
+            if session.exec(select(Attempt).where(Attempt.publication_id == row.id)).first():
+                return False
+            session.delete(row)
+            return True
+
     def claim(
         self,
         publication_id: int,
