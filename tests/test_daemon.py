@@ -30,10 +30,13 @@ from scheduler.channels.factory import build_channels
 from scheduler.channels.outbox import POST_FILE
 from scheduler.daemon import Daemon
 from scheduler.daemon_lock import AlreadyRunning, DaemonLock
+from scheduler.notify import Notifier
 from scheduler.prepare import media_json, prepare_posts
 from scheduler.store.models import Mode, State
 from scheduler.store.store import Store
 from tests.conftest import Campaign
+from tests.test_notify import Receiver
+from tests.test_notify import receiver as receiver
 
 runner = CliRunner()
 
@@ -733,3 +736,38 @@ def test_status_of_a_heartbeat_slightly_ahead_of_this_clock_is_not_a_day_old(
     found = re.search(r"last sign of life (\d+) s ago", result.output)
     assert found is not None, result.output
     assert int(found[1]) <= 5, result.output
+
+
+# -- alerts reach a human ----------------------------------------------------------------------
+
+
+def test_a_missed_post_reaches_the_webhook_through_the_daemons_notify_job(
+    setup: Setup, clock: HandClock, receiver: Receiver
+) -> None:
+    setup.post("2030-09-15-for-sent", post_text("2030-09-15 09:00", "[facebook]"))
+    clock.now = at("2030-09-15 11:00")
+    config = setup.config
+    notifier = Notifier.from_config(
+        config, environ={"CAMPAIGN_ALERT_WEBHOOK": receiver.url("/hook/SECRETPATH")}, clock=clock
+    )
+    daemon = Daemon(
+        config,
+        setup.store(),
+        build_channels(config, environ={}, clock=clock),
+        clock=clock,
+        notifier=notifier,
+    )
+    daemon.rescan(force=True)
+
+    daemon.notify()
+    daemon.notify()  # delivered once, not again
+
+    [body] = receiver.accepted()
+    [sent] = body["alerts"]
+    assert (sent["kind"], sent["post_id"], sent["channel"]) == (
+        "missed",
+        "2030-09-15-for-sent",
+        "facebook",
+    )
+    assert "NOT published" in sent["message"]
+    assert daemon.store.alerts(undelivered_only=True) == []

@@ -241,6 +241,26 @@ def test_sigterm_during_a_slow_publish_waits_for_it_and_exits_0(live: Live) -> N
     assert live.attempts(post_id) == [("publish", "published")]
 
 
+def test_a_second_sigterm_exits_at_once_leaving_the_claim_to_reconcile(live: Live) -> None:
+    live.configure(request_timeout=60)
+    due = datetime.now(UTC) + timedelta(seconds=3)
+    live.post(due, "kall", "Ett inlägg som avbryts två gånger.")
+    live.fake.script("POST photos", "create_then_hang")
+    process, log = live.start_and_wait()
+
+    wait_for(lambda: bool(live.fake.posts), process, log, "the post to be made")
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    assert process.poll() is None  # the first signal waits for the publish in flight
+    process.send_signal(signal.SIGTERM)
+    code = process.wait(timeout=5)  # the second does not wait
+
+    assert code == 128 + signal.SIGTERM, log.read_text()
+    assert "second stop signal" in log.read_text()
+    row = live.rows()[post_name(due, "kall")]
+    assert row.state == State.PUBLISHING  # claimed, unanswered: for the next start to reconcile
+
+
 # -- (b) SIGKILL in the middle of a publish, then a restart ----------------------------------
 
 
