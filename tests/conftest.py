@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -56,6 +56,20 @@ def undecodable_jpeg(path: Path) -> Path:
     scan_data = scan + 2 + int.from_bytes(data[scan + 2 : scan + 4], "big")
     path.write_bytes(data[:scan_data] + b"\x12" * 20 + b"\xff\xd8" + b"\x12" * 20 + b"\xff\xd9")
     return path
+
+
+class HandClock:
+    """A clock that moves only when the test says so (pass it where code takes ``clock=``)."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.now += delta
+        return self.now
 
 
 class Campaign:

@@ -34,7 +34,7 @@ from scheduler.notify import Notifier
 from scheduler.prepare import media_json, prepare_posts
 from scheduler.store.models import Mode, State
 from scheduler.store.store import Store
-from tests.conftest import Campaign
+from tests.conftest import Campaign, HandClock
 from tests.test_notify import Receiver
 from tests.test_notify import receiver as receiver
 
@@ -64,20 +64,6 @@ def post_text(
     caption: str = "Idag är det demokratins dag. Kom och prata med oss.",
 ) -> str:
     return POST.format(when=when, channels=channels, status=status, caption=caption)
-
-
-class HandClock:
-    """A clock that moves only when the test says so."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> datetime:
-        self.now += delta
-        return self.now
 
 
 class Setup:

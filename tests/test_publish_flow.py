@@ -38,7 +38,7 @@ from scheduler.redaction import RedactingFilter, install_log_redaction
 from scheduler.retry_policy import RetryPolicy
 from scheduler.store.models import Mode, State
 from scheduler.store.store import Claim, Store
-from tests.conftest import GOOD_POST, NOW, Campaign
+from tests.conftest import GOOD_POST, NOW, Campaign, HandClock
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.graph_api import fake_graph as fake_graph
 from tests.fakes.instagram_api import USERNAME, FakeInstagram
@@ -56,20 +56,6 @@ POLICY = RetryPolicy(
 TIMEOUT = 1.0
 CAPTION = "Idag är det demokratins dag. Kom och prata med oss.\n#demokrati100"
 ALT = "Tre personer framför en vallokal med skylten Röstning."
-
-
-class HandClock:
-    """A clock that moves only when the test says so."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> datetime:
-        self.now += delta
-        return self.now
 
 
 # -- fixtures and helpers ----------------------------------------------------------------
