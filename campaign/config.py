@@ -164,6 +164,21 @@ class NotifySection(_Section):
     timeout_seconds: float = Field(20, gt=0, le=300)
 
 
+class EngagementSection(_Section):
+    """[engagement]: when published posts are sampled for their counts."""
+
+    # Ages after publishing, in hours: 1 h, 6 h, 24 h, 3 days, 7 days, 30 days.
+    ages_hours: tuple[float, ...] = Field((1, 6, 24, 72, 168, 720), min_length=1)
+    check_minutes: float = Field(5, ge=0.1)
+
+    @field_validator("ages_hours")
+    @classmethod
+    def _increasing(cls, ages: tuple[float, ...]) -> tuple[float, ...]:
+        if any(age <= 0 for age in ages) or list(ages) != sorted(set(ages)):
+            raise ValueError("ages_hours must be positive and increasing, like [1, 6, 24].")
+        return ages
+
+
 class ConfigFile(_Section):
     """The whole of config.toml."""
 
@@ -176,6 +191,7 @@ class ConfigFile(_Section):
     publishing: PublishingSection = PublishingSection()
     scheduler: SchedulerSection = SchedulerSection()
     notify: NotifySection = NotifySection()
+    engagement: EngagementSection = EngagementSection()
 
 
 class ConfigError(Exception):
@@ -225,6 +241,10 @@ class Config:
     @property
     def scheduler(self) -> SchedulerSection:
         return self.settings.scheduler
+
+    @property
+    def engagement(self) -> EngagementSection:
+        return self.settings.engagement
 
     @property
     def notify(self) -> NotifySection:

@@ -35,6 +35,8 @@ from campaign.post_loader import load_campaign
 from scheduler.channels.factory import ChannelSetup
 from scheduler.claimant import this_process
 from scheduler.clock import Clock, system_clock
+from scheduler.engagement.sampler import Sampler
+from scheduler.engagement.sampling import ages_from_hours
 from scheduler.prepare import Prepared, prepare_posts
 from scheduler.publisher import Outcome, Publisher, mode_of
 from scheduler.reconcile import Reconciler
@@ -109,6 +111,13 @@ class Daemon:
         self.policy = RetryPolicy.from_settings(config.publishing)
         self.publisher = Publisher(store, self.channels, self.policy, clock)
         self.reconciler = Reconciler(store, self.channels, self.policy, clock)
+        self.sampler = Sampler(
+            store,
+            self.channels,
+            ages_from_hours(config.engagement.ages_hours),
+            self.policy,
+            clock,
+        )
         self.grace = timedelta(minutes=config.scheduler.misfire_grace_minutes)
         self.holder = this_process()
         self.started_at = clock()
@@ -145,6 +154,13 @@ class Daemon:
         )
         if self.notifier is not None:
             self.scheduler.add_job(self.notify, "interval", seconds=30, id="notify")
+        if self.time_map.is_identity:
+            self.scheduler.add_job(
+                self.sample_engagement,
+                "interval",
+                seconds=self.config.engagement.check_minutes * 60,
+                id="engagement",
+            )
         if self.exit_when_done:
             self.scheduler.add_job(self._stop_when_done, "interval", seconds=0.5, id="done")
         self.heartbeat()
@@ -309,7 +325,9 @@ class Daemon:
     def _schedule(self, post: Post, channel: ChannelName, edited: bool) -> None:
         mode = mode_of(self.channels[channel])
         now = self.clock()
-        row = self.store.ensure_publication(post.id, channel, post.publish_at.utc, now, mode)
+        row = self.store.ensure_publication(
+            post.id, channel, post.publish_at.utc, now, mode, language=post.language, tags=post.tags
+        )
         if row.state == State.PUBLISHED and edited and post.id in self.prepared:
             self.publisher.publish(self.prepared[post.id].requests[channel])  # reports the edit
         due = self.time_map.wall(row.due_at)
@@ -456,6 +474,16 @@ class Daemon:
             next_due_at=self.next_due(),
             jobs=self.pending_jobs(),
         )
+
+    def sample_engagement(self) -> None:
+        """Read the counts of published posts whose next sampling age has come."""
+        try:
+            report = self.sampler.sample_due()
+        except Exception:
+            log.exception("engagement sampling failed; publishing goes on")
+            return
+        if report.taken or report.failed:
+            log.info("engagement: %d sample(s) taken, %d failed", report.taken, report.failed)
 
     def notify(self) -> None:
         try:

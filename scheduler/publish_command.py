@@ -120,7 +120,9 @@ def _publish(
     all_out = True
     for name_ in channels:
         mode = mode_of(setups[name_].channel)
-        store.ensure_publication(post.id, name_, post.publish_at.utc, now, mode)
+        store.ensure_publication(
+            post.id, name_, post.publish_at.utc, now, mode, language=post.language, tags=post.tags
+        )
         outcome = publisher.publish(prepared[0].requests[name_], by_hand=True)
         style = _STYLE.get(outcome.state, "white")
         out.print(

@@ -73,6 +73,9 @@ class Publication(SQLModel, table=True):
     post_id: str = Field(max_length=200)
     channel: str = Field(max_length=20)
     mode: str = Field(default=Mode.LIVE.value, max_length=10)
+    #: From the post file, for reports: its language and its tags as ",tag1,tag2,".
+    language: str | None = Field(default=None, max_length=20)
+    tags: str | None = Field(default=None, max_length=500)
     state: str = Field(default=State.SCHEDULED.value, max_length=20)
     due_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     next_attempt_at: datetime | None = _utc_column()
@@ -154,6 +157,34 @@ class Heartbeat(SQLModel, table=True):
     stopped_at: datetime | None = _utc_column()
     next_due_at: datetime | None = _utc_column()
     jobs: int = 0
+
+
+class Sample(SQLModel, table=True):
+    """A published post's engagement counts at one age: aggregate numbers only, never who.
+
+    ``age_seconds`` is the real age when taken; ``target_age_seconds`` the age it was for
+    (they differ when the scheduler was down). A count is None where the platform gives none.
+    """
+
+    __tablename__ = "samples"
+    __table_args__ = (
+        UniqueConstraint("publication_id", "target_age_seconds", name="uq_sample_age"),
+        Index("ix_samples_publication_taken", "publication_id", "taken_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    publication_id: int = Field(foreign_key="publications.id")
+    taken_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    age_seconds: int
+    target_age_seconds: int
+    reactions: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    saves: int | None = None
+    views: int | None = None
+    reach: int | None = None
+    clicks: int | None = None
+    raw_json: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class StoreInfo(SQLModel, table=True):

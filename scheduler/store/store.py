@@ -25,6 +25,7 @@ from scheduler.store.models import (
     Heartbeat,
     Mode,
     Publication,
+    Sample,
     State,
 )
 from scheduler.store.schema import prepare_schema
@@ -123,6 +124,9 @@ class Store:
         due_at: datetime,
         now: datetime,
         mode: Mode = Mode.LIVE,
+        *,
+        language: str | None = None,
+        tags: tuple[str, ...] = (),
     ) -> Publication:
         """The row for (post, channel, mode), created as scheduled, its due time kept current.
 
@@ -130,15 +134,22 @@ class Store:
         a row that has been tried keeps the time it was tried for. Dry runs have rows of
         their own, so a rehearsal never uses up the real publication.
         """
+        labels = (language, tags_text(tags))
         try:
-            return self._ensure_publication(post_id, channel, due_at, now, mode)
+            return self._ensure_publication(post_id, channel, due_at, now, mode, labels)
         except IntegrityError:
             # Another process inserted this (post, channel) between our look and our insert
             # (PostgreSQL; on SQLite, BEGIN IMMEDIATE rules that out): the row exists now.
-            return self._ensure_publication(post_id, channel, due_at, now, mode)
+            return self._ensure_publication(post_id, channel, due_at, now, mode, labels)
 
     def _ensure_publication(
-        self, post_id: str, channel: str, due_at: datetime, now: datetime, mode: Mode
+        self,
+        post_id: str,
+        channel: str,
+        due_at: datetime,
+        now: datetime,
+        mode: Mode,
+        labels: tuple[str | None, str | None],
     ) -> Publication:
         with self.writing() as session:
             row = session.exec(
@@ -160,6 +171,8 @@ class Store:
             elif row.state == State.SCHEDULED and row.attempt_count == 0 and row.due_at != due_at:
                 row.due_at = due_at
                 row.updated_at = now
+            if labels[0] is not None and (row.language, row.tags) != labels:
+                row.language, row.tags = labels
             session.flush()
             return row
 
@@ -457,3 +470,51 @@ class Store:
     def heartbeat(self) -> Heartbeat | None:
         with self.reading() as session:
             return session.get(Heartbeat, DAEMON)
+
+    # Engagement samples -----------------------------------------------------------------
+
+    def published(self, mode: Mode = Mode.LIVE) -> list[Publication]:
+        """Every publication that is online, oldest first."""
+        with self.reading() as session:
+            return list(
+                session.exec(
+                    select(Publication)
+                    .where(
+                        Publication.state == State.PUBLISHED.value, Publication.mode == mode.value
+                    )
+                    .order_by(col(Publication.published_at), col(Publication.id))
+                )
+            )
+
+    def sample_ages_taken(self) -> dict[int, set[int]]:
+        """Publication id → the target ages (seconds) sampled already."""
+        taken: dict[int, set[int]] = {}
+        with self.reading() as session:
+            rows = session.exec(select(Sample.publication_id, Sample.target_age_seconds))
+            for publication_id, age in rows:
+                taken.setdefault(publication_id, set()).add(age)
+        return taken
+
+    def add_sample(self, sample: Sample) -> bool:
+        """Store a sample; False if one for that publication and age exists already."""
+        try:
+            with self.writing() as session:
+                session.add(sample)
+            return True
+        except IntegrityError:
+            return False
+
+    def samples(self, publication_id: int) -> list[Sample]:
+        with self.reading() as session:
+            return list(
+                session.exec(
+                    select(Sample)
+                    .where(Sample.publication_id == publication_id)
+                    .order_by(col(Sample.taken_at))
+                )
+            )
+
+
+def tags_text(tags: tuple[str, ...]) -> str | None:
+    """Tags as stored: ",a,b," so that one tag is found with LIKE '%,a,%'."""
+    return f",{','.join(tags)}," if tags else None

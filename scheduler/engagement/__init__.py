@@ -1,0 +1,1 @@
+"""Engagement: samples of each published post's counts, and the reviews made of them."""

@@ -1,0 +1,122 @@
+"""Take the samples that are due: read each post's counts from its platform and store them.
+
+Rate limits and broken logins are handled as in publishing (the channel rests or
+pauses), and sampling never gets in the way of publishing: a failed read is logged and
+tried again at the next check.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from scheduler.channels.base import Channel
+from scheduler.channels.errors import ChannelError, ErrorClass
+from scheduler.clock import Clock, system_clock
+from scheduler.engagement.sampling import due_target
+from scheduler.redaction import redact
+from scheduler.retry_policy import RetryPolicy
+from scheduler.store.models import Sample
+from scheduler.store.store import Store
+
+log = logging.getLogger("campaign.engagement")
+
+
+@dataclass
+class SampleReport:
+    """What one round of sampling did."""
+
+    taken: int = 0
+    failed: int = 0
+    skipped_channels: int = 0
+
+
+class Sampler:
+    """Samples published posts at their ages through the live channels."""
+
+    def __init__(
+        self,
+        store: Store,
+        channels: Mapping[str, Channel],
+        ages: Sequence[int],
+        policy: RetryPolicy | None = None,
+        clock: Clock = system_clock,
+    ) -> None:
+        self.store = store
+        self.channels = channels
+        self.ages = tuple(ages)
+        self.policy = policy or RetryPolicy()
+        self.clock = clock
+
+    def sample_due(self) -> SampleReport:
+        """Take every sample that is due now."""
+        report = SampleReport()
+        taken = self.store.sample_ages_taken()
+        resting: set[str] = set()
+        for row in self.store.published():
+            assert row.id is not None
+            channel = self.channels.get(row.channel)
+            if channel is None or channel.kind == "outbox" or row.published_at is None:
+                continue
+            if row.channel in resting or not self._open(row.channel):
+                resting.add(row.channel)
+                continue
+            now = self.clock()
+            target = due_target(row.published_at, self.ages, taken.get(row.id, set()), now)
+            if target is None or row.remote_id is None:
+                continue
+            try:
+                metrics = channel.read_metrics(row.remote_id)
+            except ChannelError as error:
+                report.failed += 1
+                if self._rest(row.channel, error):
+                    resting.add(row.channel)
+                log.warning("engagement of %s on %s: %s", row.post_id, row.channel, error.message)
+                continue
+            sample = Sample(
+                publication_id=row.id,
+                taken_at=now,
+                age_seconds=int((now - row.published_at).total_seconds()),
+                target_age_seconds=target,
+                reactions=metrics.reactions,
+                comments=metrics.comments,
+                shares=metrics.shares,
+                saves=metrics.saves,
+                views=metrics.views,
+                reach=metrics.reach,
+                clicks=metrics.clicks,
+                raw_json=redact(json.dumps(metrics.raw, ensure_ascii=False, sort_keys=True)),
+            )
+            if self.store.add_sample(sample):
+                report.taken += 1
+        report.skipped_channels = len(resting)
+        return report
+
+    def _open(self, channel: str) -> bool:
+        state = self.store.channel_state(channel)
+        if state.paused_reason is not None:
+            return False
+        return state.cooldown_until is None or state.cooldown_until <= self.clock()
+
+    def _rest(self, channel: str, error: ChannelError) -> bool:
+        """Rest or pause the channel as publishing would; whether it now rests."""
+        now = self.clock()
+        if error.error_class is ErrorClass.RATE_LIMITED:
+            self.store.cool_down(
+                channel, now + self.policy.cooldown(error.retry_after), error.message
+            )
+            return True
+        if error.error_class is ErrorClass.AUTH:
+            if self.store.pause_channel(channel, error.message, now):
+                self.store.raise_alert(
+                    f"paused:{channel}",
+                    "paused",
+                    f"{channel} is paused: nothing more is sent there until a human acts. "
+                    f"{error.message}",
+                    now,
+                    channel=channel,
+                )
+            return True
+        return False
