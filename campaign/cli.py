@@ -250,6 +250,76 @@ def status() -> None:
     raise typer.Exit(run_status(config, out, err))
 
 
+@app.command()
+def stats(
+    channel: Annotated[
+        str | None, typer.Option("--channel", "-c", help="Only facebook or instagram.")
+    ] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only posts with this tag.")] = None,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Only posts in this language (sv, en …).")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only posts published on or after this date.")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only posts published on or before this date.")
+    ] = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            "--sort",
+            help="published, reactions, comments, shares, saves, views, reach or clicks.",
+        ),
+    ] = "published",
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Also write the table as CSV for Excel.")
+    ] = None,
+    excel_sv: Annotated[
+        bool,
+        typer.Option("--excel-sv", help="CSV for Swedish Excel: ; between columns, 0,5 decimals."),
+    ] = False,
+    html: Annotated[
+        Path | None,
+        typer.Option("--html", help="Also write an HTML report with charts into this folder."),
+    ] = None,
+) -> None:
+    """Show engagement per post and channel: the latest counts and their growth."""
+    from scheduler.engagement.stats_command import run_stats
+
+    config = _config()
+    raise typer.Exit(
+        run_stats(
+            config,
+            channel=channel,
+            tag=tag,
+            language=language,
+            since=since,
+            until=until,
+            sort=sort,
+            csv_file=csv_file,
+            excel_sv=excel_sv,
+            html=html,
+            out=out,
+            err=err,
+        )
+    )
+
+
+@app.command()
+def export(
+    output: Annotated[
+        Path,
+        typer.Option("--output", "-o", help="The folder to write archive.json and archive.csv to."),
+    ] = Path("archive"),
+) -> None:
+    """Export the archive of everything published (for public records): JSON and CSV."""
+    from scheduler.engagement.export_command import run_export
+
+    config = _config()
+    raise typer.Exit(run_export(config, output, out, err))
+
+
 ChannelOption = Annotated[
     ChannelName | None,
     typer.Option("--channel", "-c", help="Only this channel (facebook or instagram)."),
