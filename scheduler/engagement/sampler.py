@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from scheduler.channels.base import Channel
 from scheduler.channels.errors import ChannelError, ErrorClass
@@ -49,6 +50,9 @@ class Sampler:
         self.ages = tuple(ages)
         self.policy = policy or RetryPolicy()
         self.clock = clock
+        #: Channels whose reads were rate-limited, and until when. Kept here, not in the
+        #: store's channel state, so that a limit on reading never holds up publishing.
+        self.resting_until: dict[str, datetime] = {}
 
     def sample_due(self) -> SampleReport:
         """Take every sample that is due now."""
@@ -59,6 +63,8 @@ class Sampler:
             assert row.id is not None
             channel = self.channels.get(row.channel)
             if channel is None or channel.kind == "outbox" or row.published_at is None:
+                continue
+            if row.sampling_stopped is not None:
                 continue
             if row.channel in resting or not self._open(row.channel):
                 resting.add(row.channel)
@@ -73,7 +79,18 @@ class Sampler:
                 report.failed += 1
                 if self._rest(row.channel, error):
                     resting.add(row.channel)
-                log.warning("engagement of %s on %s: %s", row.post_id, row.channel, error.message)
+                if error.error_class is ErrorClass.PERMANENT:
+                    self.store.stop_sampling(row.id, error.message)
+                    log.warning(
+                        "engagement of %s on %s is no longer read: %s",
+                        row.post_id,
+                        row.channel,
+                        error.message,
+                    )
+                else:
+                    log.warning(
+                        "engagement of %s on %s: %s", row.post_id, row.channel, error.message
+                    )
                 continue
             sample = Sample(
                 publication_id=row.id,
@@ -95,18 +112,20 @@ class Sampler:
         return report
 
     def _open(self, channel: str) -> bool:
+        now = self.clock()
+        if self.resting_until.get(channel, now) > now:
+            return False
         state = self.store.channel_state(channel)
         if state.paused_reason is not None:
             return False
-        return state.cooldown_until is None or state.cooldown_until <= self.clock()
+        return state.cooldown_until is None or state.cooldown_until <= now
 
     def _rest(self, channel: str, error: ChannelError) -> bool:
-        """Rest or pause the channel as publishing would; whether it now rests."""
+        """Rest reading (a rate limit) or pause the channel (a broken login, as publishing
+        would); whether the channel now rests."""
         now = self.clock()
         if error.error_class is ErrorClass.RATE_LIMITED:
-            self.store.cool_down(
-                channel, now + self.policy.cooldown(error.retry_after), error.message
-            )
+            self.resting_until[channel] = now + self.policy.cooldown(error.retry_after)
             return True
         if error.error_class is ErrorClass.AUTH:
             if self.store.pause_channel(channel, error.message, now):

@@ -94,6 +94,8 @@ class Publication(SQLModel, table=True):
     published_at: datetime | None = _utc_column()
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     warnings: str | None = Field(default=None, sa_column=Column(Text))
+    #: Why its engagement is no longer read (e.g. the post was deleted on the platform).
+    sampling_stopped: str | None = Field(default=None, sa_column=Column(Text))
     updated_at: datetime | None = _utc_column()
 
 

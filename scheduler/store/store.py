@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlmodel import Session, col, select
 
 from scheduler.redaction import redact
@@ -55,7 +55,7 @@ class Store:
         engine = create_store_engine(url)
         try:
             prepare_schema(engine)
-        except OperationalError as problem:
+        except DatabaseError as problem:  # OperationalError too: locked, unreadable, not SQLite
             engine.dispose()
             raise StoreError(
                 f"cannot open the database ({engine.url.render_as_string(hide_password=True)}): "
@@ -503,6 +503,13 @@ class Store:
             return True
         except IntegrityError:
             return False
+
+    def stop_sampling(self, publication_id: int, reason: str) -> None:
+        """Never read this publication's engagement again (it is gone from the platform)."""
+        with self.writing() as session:
+            row = session.get(Publication, publication_id)
+            if row is not None:
+                row.sampling_stopped = redact(reason)
 
     def samples(self, publication_id: int) -> list[Sample]:
         with self.reading() as session:

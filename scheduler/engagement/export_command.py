@@ -1,0 +1,59 @@
+"""`campaign export`: write the archive (archive.json and archive.csv) of what was sent."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import SQLAlchemyError
+
+from campaign.config import Config
+from scheduler.command_support import CommandExit, opened_store
+from scheduler.engagement.archive import archive_records, write_archive
+from scheduler.status_command import database_exists
+
+
+def run_export(config: Config, output: Path, out: Console, err: Console) -> int:
+    """Write the archive into ``output``; 0 when written (or nothing to export), 2 when the
+    database cannot be read or the files cannot be written."""
+    if not database_exists(config):
+        out.print(
+            "No database yet: nothing has been published or tried here, so there is nothing "
+            "to export. No files were written."
+        )
+        return 0
+    try:
+        with opened_store(config.database_url, err) as store:
+            records = archive_records(store)
+    except CommandExit as stop:
+        return stop.code
+    except SQLAlchemyError as problem:
+        err.print(
+            f"[red]error[/]: database: {escape(str(getattr(problem, 'orig', None) or problem))}"
+        )
+        return 2
+    try:
+        json_path, csv_path = write_archive(records, output, config.zone)
+    except OSError as problem:
+        where = escape(str(problem.filename or output))
+        err.print(f"[red]error[/]: cannot write the archive to {where}: {problem.strerror}")
+        return 2
+    noun = "publication" if len(records) == 1 else "publications"
+    out.print(f"Archived {len(records)} {noun}{_summary(records)}.")
+    out.print(f"  JSON: {escape(str(json_path))}")
+    out.print(f"  CSV:  {escape(str(csv_path))}")
+    return 0
+
+
+def _summary(records: list[dict[str, Any]]) -> str:
+    """`` (2 published, 1 failed; facebook 2, instagram 1)``, or nothing for no records."""
+    if not records:
+        return ""
+    states = Counter(str(record["state"]) for record in records)
+    channels = Counter(str(record["channel"]) for record in records)
+    by_state = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
+    by_channel = ", ".join(f"{name} {count}" for name, count in sorted(channels.items()))
+    return f" ({by_state}; {by_channel})"
