@@ -20,6 +20,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from scheduler.engagement.csv_export import spreadsheet_safe
 from scheduler.store.models import Attempt, Mode, Publication
 from scheduler.store.store import Store
 
@@ -178,13 +179,17 @@ def _rendered(record: Mapping[str, Any], zone: tzinfo) -> dict[str, Any]:
 
 def _cell(record: Mapping[str, Any], column: str) -> Any:
     if column == "images":
-        return " | ".join(
-            f"{image.get('file')} ({image.get('sha256')}) — {image.get('alt')}"
-            for image in record["images"]
+        return spreadsheet_safe(
+            " | ".join(
+                f"{image.get('file')} ({image.get('sha256')}) — {image.get('alt')}"
+                for image in record["images"]
+            )
         )
     if column == "attempts":
         return "\n".join(_attempt_line(attempt) for attempt in record["attempts"])
     value = record.get(column)
+    if isinstance(value, str):
+        return spreadsheet_safe(value)  # archive.json keeps the exact text
     return "" if value is None else value
 
 

@@ -67,6 +67,8 @@ class Publication(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("post_id", "channel", "mode", name="uq_publication_post_channel_mode"),
         Index("ix_publications_state_next", "state", "next_attempt_at"),
+        # `campaign stats` and reports: the live published ones, newest first, no sorting.
+        Index("ix_publications_published", "state", "mode", "published_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -171,7 +173,9 @@ class Sample(SQLModel, table=True):
     __tablename__ = "samples"
     __table_args__ = (
         UniqueConstraint("publication_id", "target_age_seconds", name="uq_sample_age"),
-        Index("ix_samples_publication_taken", "publication_id", "taken_at"),
+        # The latest and previous sample of a publication: two index entries, never a scan
+        # (the id makes the order total; SQLite has it in every index anyway).
+        Index("ix_samples_publication_taken", "publication_id", "taken_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
