@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from scheduler.redaction import redact
 from scheduler.store.engine import READ_ONLY, StoreError, create_store_engine
@@ -85,13 +86,7 @@ class Store:
 
     def get(self, post_id: str, channel: str, mode: Mode = Mode.LIVE) -> Publication | None:
         with self.reading() as session:
-            return session.exec(
-                select(Publication).where(
-                    Publication.post_id == post_id,
-                    Publication.channel == channel,
-                    Publication.mode == mode.value,
-                )
-            ).first()
+            return session.exec(_one_publication(post_id, channel, mode)).first()
 
     def get_by_id(self, publication_id: int) -> Publication:
         with self.reading() as session:
@@ -152,13 +147,7 @@ class Store:
         labels: tuple[str | None, str | None],
     ) -> Publication:
         with self.writing() as session:
-            row = session.exec(
-                select(Publication).where(
-                    Publication.post_id == post_id,
-                    Publication.channel == channel,
-                    Publication.mode == mode.value,
-                )
-            ).first()
+            row = session.exec(_one_publication(post_id, channel, mode)).first()
             if row is None:
                 row = Publication(
                     post_id=post_id,
@@ -180,13 +169,7 @@ class Store:
         """Delete a publication that was never tried (its post was deleted or turned draft);
         one with any history is kept."""
         with self.writing() as session:
-            row = session.exec(
-                select(Publication).where(
-                    Publication.post_id == post_id,
-                    Publication.channel == channel,
-                    Publication.mode == mode.value,
-                )
-            ).first()
+            row = session.exec(_one_publication(post_id, channel, mode)).first()
             if row is None or row.state != State.SCHEDULED or row.attempt_count != 0:
                 return False
             if session.exec(select(Attempt).where(Attempt.publication_id == row.id)).first():
@@ -520,6 +503,15 @@ class Store:
                     .order_by(col(Sample.taken_at))
                 )
             )
+
+
+def _one_publication(post_id: str, channel: str, mode: Mode) -> SelectOfScalar[Publication]:
+    """The query for the one row of (post, channel, mode)."""
+    return select(Publication).where(
+        Publication.post_id == post_id,
+        Publication.channel == channel,
+        Publication.mode == mode.value,
+    )
 
 
 def tags_text(tags: tuple[str, ...]) -> str | None:
