@@ -177,21 +177,29 @@ def build_report(
     return index
 
 
+_BATCH = 5_000
+
+
 def _load(
     store: Store, publication_ids: Iterable[int]
 ) -> tuple[list[Publication], dict[int, list[Sample]]]:
     """The publications in publishing order, and each one's samples, oldest first."""
     wanted = set(publication_ids)
+    ordered = sorted(wanted)
+    rows: list[Publication] = []
+    by_publication: dict[int, list[Sample]] = defaultdict(list)
     with store.reading() as session:
-        rows = list(session.exec(select(Publication).where(col(Publication.id).in_(wanted))))
-        samples = session.exec(
-            select(Sample)
-            .where(col(Sample.publication_id).in_(wanted))
-            .order_by(col(Sample.publication_id), col(Sample.taken_at), col(Sample.id))
-        )
-        by_publication: dict[int, list[Sample]] = defaultdict(list)
-        for sample in samples:
-            by_publication[sample.publication_id].append(sample)
+        # In batches: SQLite takes at most 32,766 values in one IN (…).
+        for start in range(0, len(ordered), _BATCH):
+            batch = ordered[start : start + _BATCH]
+            rows += session.exec(select(Publication).where(col(Publication.id).in_(batch)))
+            samples = session.exec(
+                select(Sample)
+                .where(col(Sample.publication_id).in_(batch))
+                .order_by(col(Sample.publication_id), col(Sample.taken_at), col(Sample.id))
+            )
+            for sample in samples:
+                by_publication[sample.publication_id].append(sample)
     missing = wanted - {row.id for row in rows}
     if missing:
         raise KeyError(f"no publication with id {', '.join(map(str, sorted(missing)))}")
