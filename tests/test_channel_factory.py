@@ -13,7 +13,7 @@ from scheduler.channels.factory import ChannelSetup, build_channels, session_fil
 from scheduler.channels.outbox import OutboxChannel
 from tests.conftest import Campaign
 
-TOKEN = "EAAcanaryTOKENvalue0123456789abcdefXYZ"
+TOKEN = "EAAcanaryTOKENvalue0123456789"
 
 
 def config(campaign: Campaign, facebook: str = "", instagram: str = "") -> Config:

@@ -30,7 +30,7 @@ runner = CliRunner()
 
 POST_ID = "2030-09-15-bra"
 CAPTION = "Idag är det demokratins dag. Kom och prata med oss.\n#demokrati100"
-CANARY = "EAAcanaryTOKEN0123456789abcdefghijKLMNOP"
+CANARY = "EAAcanaryTOKEN0123456789abcd"
 REASON_FACEBOOK = (
     "facebook: dry run to the outbox, because [channels.facebook] page_id is empty in config.toml"
 )

@@ -98,7 +98,7 @@ def test_none_and_empty_text_pass_through() -> None:
         ("password=hunter2-lösen&username=kommunen", "hunter2-lösen"),
         ('{"password": "hunter2", "username": "kommunen"}', "hunter2"),
         ("enc_password=#PWD_INSTAGRAM:0:1700000000:hunter2", "hunter2"),
-        ("token EAABsbCS1iHgBAKZCZBZAtokenZZZZZZZZ1234 is invalid", "EAABsbCS1iHgBAKZCZBZA"),
+        ("token EAABsbCS1iHgBAKZCZBZAtoken12 is invalid", "EAABsbCS1iHgBAKZCZBZA"),
     ],
 )
 def test_token_shaped_text_is_removed(text: str, secret: str) -> None:
@@ -121,7 +121,7 @@ def test_redaction_keeps_the_surrounding_text() -> None:
     [
         ("params={'access_token': 'abcdefghij12345'}", "abcdefghij12345"),
         ("data={'username': 'kommunen', 'password': 'hunter2hunter2'}", "hunter2hunter2"),
-        ("cookies={'sessionid': '123456%3AabcDEF%3A12'}", "123456%3AabcDEF%3A12"),
+        ("cookies={'sessionid': 'canary%3AabcDEF%3A12'}", "canary%3AabcDEF%3A12"),
         ("headers={'Authorization': 'Bearer abcdef123456'}", "abcdef123456"),
     ],
     ids=["access_token", "password", "sessionid", "authorization"],
