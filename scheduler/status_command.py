@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -24,8 +25,6 @@ def database_exists(config: Config) -> bool:
     """False for a SQLite file that was never made (nothing has run here yet)."""
     url = config.database_url
     if url.startswith("sqlite:///"):
-        from pathlib import Path
-
         return Path(url.removeprefix("sqlite:///")).is_file()
     return True
 

@@ -200,7 +200,3 @@ class StoreInfo(SQLModel, table=True):
 
     key: str = Field(primary_key=True, max_length=40)
     value: str = Field(max_length=200)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
