@@ -399,8 +399,6 @@ class Daemon:
         finally:
             with self._in_flight_lock:
                 self._in_flight -= 1
-            if self.exit_when_done and self.pending_jobs() == 0:
-                self.request_stop()
 
     def _publish(self, post_id: str, channel: ChannelName) -> None:
         started = self.clock()
@@ -460,10 +458,16 @@ class Daemon:
     # Periodic jobs -------------------------------------------------------------------
 
     def _stop_when_done(self) -> None:
+        """Stop once every publication has an outcome. The store decides, not the job list
+        alone: a date job leaves the list as it is handed to a worker, before it runs."""
         with self._in_flight_lock:
             busy = self._in_flight
-        if busy == 0 and self.pending_jobs() == 0:
-            self.request_stop()
+        if busy or self.pending_jobs():
+            return
+        open_states = (State.SCHEDULED, State.PUBLISHING, State.UNKNOWN)
+        if any(row.post_id in self.posts for row in self.store.publications(open_states)):
+            return
+        self.request_stop()
 
     def heartbeat(self) -> None:
         self.store.beat(
