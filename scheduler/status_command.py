@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from rich.console import Console
 from rich.markup import escape
@@ -13,39 +12,11 @@ from campaign.config import Config
 from scheduler.channels.factory import build_channels
 from scheduler.clock import Clock, system_clock
 from scheduler.command_support import CommandExit, opened_store
-from scheduler.publisher import mode_of
-from scheduler.store.engine import StoreError
+from scheduler.plan_states import database_exists
 from scheduler.store.models import Mode, Publication, State
 from scheduler.store.store import Store
 
 NEEDS_A_HUMAN = (State.FAILED, State.UNKNOWN, State.MISSED, State.PUBLISHING)
-
-
-def database_exists(config: Config) -> bool:
-    """False for a SQLite file that was never made (nothing has run here yet)."""
-    url = config.database_url
-    if url.startswith("sqlite:///"):
-        return Path(url.removeprefix("sqlite:///")).is_file()
-    return True
-
-
-def publication_states(config: Config) -> dict[tuple[str, str], str]:
-    """(post id, channel) → state, for the mode each channel runs in now."""
-    if not database_exists(config):
-        return {}
-    modes = {name: mode_of(setup.channel) for name, setup in build_channels(config).items()}
-    try:
-        store = Store.open(config.database_url)
-    except StoreError:
-        return {}
-    try:
-        return {
-            (row.post_id, row.channel): row.state
-            for row in store.publications()
-            if modes.get(row.channel) == Mode(row.mode)  # type: ignore[call-overload]
-        }
-    finally:
-        store.close()
 
 
 def run_status(config: Config, out: Console, err: Console, clock: Clock = system_clock) -> int:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import io
+import re
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import requests_mock
 from PIL import Image
 
 from campaign.config import Config, parse_config
 from campaign.diagnostics import Diagnostic
 from campaign.post import Post
 from campaign.post_loader import load_campaign
+from scheduler.store.store import Store
+from tests.fakes.graph_api import FakeGraphAPI
+from tests.fakes.graph_api import fake_graph as fake_graph
+from tests.fakes.instagram_api import FakeInstagram
+from tests.fakes.instagram_api import fake_instagram as fake_instagram
 
 # A clock after the sample campaign and before the DST tests' dates.
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -56,6 +63,26 @@ def undecodable_jpeg(path: Path) -> Path:
     scan_data = scan + 2 + int.from_bytes(data[scan + 2 : scan + 4], "big")
     path.write_bytes(data[:scan_data] + b"\x12" * 20 + b"\xff\xd8" + b"\x12" * 20 + b"\xff\xd9")
     return path
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[Store]:
+    """A real SQLite store in the test's folder (tests/database.py has one for PostgreSQL too)."""
+    opened = Store.open(f"sqlite:///{tmp_path / 'campaign.db'}")
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture
+def graph_through(fake_instagram: FakeInstagram, fake_graph: FakeGraphAPI) -> FakeGraphAPI:
+    """The fake Graph API reachable over HTTP while requests-mock answers for Instagram."""
+    assert fake_instagram.mocker is not None
+    fake_instagram.mocker.register_uri(
+        requests_mock.ANY, re.compile(re.escape(fake_graph.url)), real_http=True
+    )
+    return fake_graph
 
 
 class HandClock:

@@ -12,15 +12,12 @@ import hashlib
 import io
 import json
 import random
-import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests_mock
 from PIL import Image
 from typer.testing import CliRunner, Result
 
@@ -79,34 +76,17 @@ def clock() -> HandClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'campaign.db'}")
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-@pytest.fixture
-def graph(fake_instagram: FakeInstagram, fake_graph: FakeGraphAPI) -> FakeGraphAPI:
-    """fake_graph reachable while requests-mock answers for Instagram."""
-    assert fake_instagram.mocker is not None
-    fake_instagram.mocker.register_uri(
-        requests_mock.ANY, re.compile(re.escape(fake_graph.url)), real_http=True
-    )
-    return fake_graph
-
-
-@pytest.fixture
 def channels(
-    graph: FakeGraphAPI, fake_instagram: FakeInstagram, tmp_path: Path
+    graph_through: FakeGraphAPI, fake_instagram: FakeInstagram, tmp_path: Path
 ) -> dict[str, Channel]:
     session = fake_instagram.saved_session(tmp_path / "secrets")
     fb_settings = FacebookSection(
-        page_id=graph.page_id, graph_url=graph.url, api_version=graph.version
+        page_id=graph_through.page_id,
+        graph_url=graph_through.url,
+        api_version=graph_through.version,
     )
     return {
-        "facebook": FacebookChannel(fb_settings, graph.token, TIMEOUT),
+        "facebook": FacebookChannel(fb_settings, graph_through.token, TIMEOUT),
         "instagram": InstagramChannel(InstagramSection(username=USERNAME), session, None, TIMEOUT),
     }
 
@@ -162,7 +142,7 @@ def by_post(records: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, An
 
 
 def test_the_archive_holds_exactly_what_the_platforms_received(
-    graph: FakeGraphAPI,
+    graph_through: FakeGraphAPI,
     fake_instagram: FakeInstagram,
     channels: dict[str, Channel],
     store: Store,
@@ -179,7 +159,7 @@ def test_the_archive_holds_exactly_what_the_platforms_received(
     ig_id, ig_outcome = publish(store, clock, channels["instagram"], ig_request, SEPTEMBER)
     assert fb_outcome.state is ig_outcome.state is State.PUBLISHED
     # A photo Facebook refuses: failed at once, with its attempt and Facebook's error.
-    graph.script("POST photos", "error_324")
+    graph_through.script("POST photos", "error_324")
     refused = make_request("2021-09-16-valet", "facebook", (picture(tmp_path, 3),), "Val 2022.")
     refused_id, refused_outcome = publish(
         store, clock, channels["facebook"], refused, SEPTEMBER + timedelta(days=1)
@@ -199,7 +179,7 @@ def test_the_archive_holds_exactly_what_the_platforms_received(
         ("2021-09-16-valet", "facebook"),
     ]
     archived = by_post(records)
-    [fb_post] = [p for p in graph.posts if p.id == fb_outcome.remote_id]
+    [fb_post] = [p for p in graph_through.posts if p.id == fb_outcome.remote_id]
     fb = archived[("2021-09-15-demokratidagen", "facebook")]
     assert fb["state"] == "published"
     assert fb["caption"] == fb_post.message == CAPTION
@@ -252,7 +232,7 @@ def test_the_archive_holds_exactly_what_the_platforms_received(
 
 
 def test_unknown_and_missed_publications_that_were_tried_are_archived(
-    graph: FakeGraphAPI,
+    graph_through: FakeGraphAPI,
     channels: dict[str, Channel],
     store: Store,
     clock: HandClock,
@@ -260,11 +240,11 @@ def test_unknown_and_missed_publications_that_were_tried_are_archived(
 ) -> None:
     fb = channels["facebook"]
     # Facebook made the post, then answered 500: nobody knows yet whether it is online.
-    graph.script("POST photos", "create_then_500")
+    graph_through.script("POST photos", "create_then_500")
     unclear = make_request("2021-09-15-oklart", "facebook", (picture(tmp_path, 1),), "Oklart.")
     assert publish(store, clock, fb, unclear, SEPTEMBER)[1].state is State.UNKNOWN
     # A first try failed for a while, then the post was missed while the scheduler was down.
-    graph.script("POST photos", "error_2")
+    graph_through.script("POST photos", "error_2")
     album = (picture(tmp_path, 2), picture(tmp_path, 3))
     late = make_request("2021-09-15-sent", "facebook", album, "Sent.")
     late_id, outcome = publish(store, clock, fb, late, SEPTEMBER)

@@ -13,15 +13,13 @@ import hashlib
 import json
 import logging
 import random
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-import requests_mock
 from PIL import Image
 
 from campaign.config import FacebookSection, InstagramSection
@@ -138,25 +136,6 @@ def test_nothing_after_the_last_age() -> None:
 def clock() -> HandClock:
     # Real time: the fakes stamp their posts with it.
     return HandClock(datetime.now(UTC).replace(microsecond=0))
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(f"sqlite:///{tmp_path / 'campaign.db'}")
-    try:
-        yield opened
-    finally:
-        opened.close()
-
-
-@pytest.fixture
-def graph_through(fake_instagram: FakeInstagram, fake_graph: FakeGraphAPI) -> FakeGraphAPI:
-    """fake_graph reachable while requests-mock answers for Instagram."""
-    assert fake_instagram.mocker is not None
-    fake_instagram.mocker.register_uri(
-        requests_mock.ANY, re.compile(re.escape(fake_graph.url)), real_http=True
-    )
-    return fake_graph
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import random
-import re
 import socket
 import sqlite3
 import subprocess
@@ -21,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import requests_mock
 from PIL import Image
 
 from campaign.config import FacebookSection, InstagramSection
@@ -997,7 +995,7 @@ def database_texts(db_path: Path) -> list[str]:
 
 
 def test_secrets_never_reach_logs_database_outbox_or_messages(
-    fake_graph: FakeGraphAPI,
+    graph_through: FakeGraphAPI,
     fake_instagram: FakeInstagram,
     store: Store,
     db_path: Path,
@@ -1006,10 +1004,7 @@ def test_secrets_never_reach_logs_database_outbox_or_messages(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Facebook is real HTTP on 127.0.0.1; requests-mock answers only for Instagram.
-    assert fake_instagram.mocker is not None
-    fake_instagram.mocker.register_uri(
-        requests_mock.ANY, re.compile(re.escape(fake_graph.url)), real_http=True
-    )
+    fake_graph = graph_through
     caplog.set_level(logging.DEBUG)
     fake_instagram.password = IG_CANARY_PASSWORD
     session = fake_instagram.saved_session(tmp_path / "secrets", token=IG_CANARY_SESSION)

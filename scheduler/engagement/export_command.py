@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from campaign.config import Config
 from scheduler.command_support import CommandExit, opened_store
 from scheduler.engagement.archive import archive_records, write_archive
-from scheduler.status_command import database_exists
+from scheduler.plan_states import database_exists
 
 
 def run_export(config: Config, output: Path, out: Console, err: Console) -> int:

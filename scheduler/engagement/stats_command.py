@@ -19,7 +19,7 @@ from rich.table import Table
 from campaign.config import Config
 from scheduler.command_support import CommandExit, opened_store
 from scheduler.engagement.stats_query import COUNTS, StatsFilter, StatsRow, check_sort, latest_rows
-from scheduler.status_command import database_exists
+from scheduler.plan_states import database_exists
 from scheduler.store.store import Store
 
 #: The terminal shows this many rows at most; --csv and --html always get them all.
