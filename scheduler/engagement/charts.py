@@ -51,6 +51,8 @@ _RC: dict[str, Any] = {
     "legend.frameon": False,
     "svg.fonttype": "none",
     "svg.hashsalt": "campaign-report",  # the same data gives the same bytes
+    # Labels come from post files (tags, languages): `$…$` there is text, never maths.
+    "text.parse_math": False,
 }
 
 
