@@ -38,7 +38,7 @@ from scheduler.clock import Clock, system_clock
 from scheduler.engagement.sampler import Sampler
 from scheduler.engagement.sampling import ages_from_hours
 from scheduler.prepare import Prepared, prepare_posts
-from scheduler.publisher import Outcome, Publisher, mode_of
+from scheduler.publisher import Outcome, Publisher, describe_error, mode_of
 from scheduler.reconcile import Reconciler
 from scheduler.retry_policy import RetryPolicy
 from scheduler.store.models import Mode, Publication, State
@@ -254,7 +254,7 @@ class Daemon:
         for post in ready.values():
             for channel in post.channels:
                 if channel in self.channels:
-                    self._schedule(post, channel, edited=post.id in edited)
+                    self._schedule_safely(post, channel, edited=post.id in edited)
         log.info(
             "posts loaded: %d ready, %d with errors; %d publication(s) waiting",
             len(ready),
@@ -322,6 +322,34 @@ class Daemon:
                 post_id=post_id,
             )
 
+    def _schedule_safely(self, post: Post, channel: ChannelName, edited: bool) -> None:
+        """Schedule one publication; an unexpected error there is reported and alerted,
+        and the others are scheduled all the same (the next rescan tries it again)."""
+        try:
+            self._schedule(post, channel, edited)
+        except Exception as error:
+            log.exception("%s on %s could not be scheduled", post.id, channel)
+            self._snapshot = _Snapshot()  # the next rescan looks at every post again
+            self._alert_error(
+                post.id,
+                channel,
+                f"{post.id} could not be scheduled on {channel}: an unexpected error "
+                f"({describe_error(error)}). It is tried again at the next rescan.",
+            )
+
+    def _alert_error(self, post_id: str, channel: str, message: str) -> None:
+        try:
+            self.store.raise_alert(
+                f"error:{post_id}:{channel}:{_digest(message)}",
+                "error",
+                message,
+                self.clock(),
+                channel=channel,
+                post_id=post_id,
+            )
+        except Exception:
+            log.exception("the alert could not be recorded either")
+
     def _schedule(self, post: Post, channel: ChannelName, edited: bool) -> None:
         mode = mode_of(self.channels[channel])
         now = self.clock()
@@ -334,18 +362,24 @@ class Daemon:
         decision = decide(row, due, now, self.grace, self.policy.reconcile_after)
         job_id = f"publish:{post.id}:{channel}"
         if decision.action == "missed":
-            self._record_missed(row, due, decision.reason)
-            self._remove_job(job_id)
+            if self._record_missed(row, decision.since or due, decision.reason):
+                self._remove_job(job_id)
+            else:
+                self._follow_up(post, channel)
         elif decision.action == "nothing":
             self._remove_job(job_id)
         else:
             run_at = decision.run_at or now
             self._put_job(job_id, run_at, post.id, channel)
 
-    def _record_missed(self, row: Publication, due: datetime, reason: str) -> None:
+    def _record_missed(self, row: Publication, due: datetime, reason: str) -> bool:
+        """Record ``row`` as missed, if it is still as it was seen (a compare-and-set: a
+        publish by hand may have taken it meanwhile); returns whether it was."""
         assert row.id is not None
         now = self.clock()
-        self.store.set_state(row.id, State.MISSED, now, f"missed: {reason}")
+        if not self.store.set_state(row.id, State.MISSED, now, f"missed: {reason}", expect=row):
+            log.info("%s on %s: moved on meanwhile, not missed", row.post_id, row.channel)
+            return False
         self.store.raise_alert(
             f"missed:{row.post_id}:{row.channel}",
             "missed",
@@ -358,6 +392,7 @@ class Daemon:
             post_id=row.post_id,
         )
         log.error("missed %s on %s: %s", row.post_id, row.channel, reason)
+        return True
 
     def _put_job(self, job_id: str, run_at: datetime, post_id: str, channel: str) -> None:
         existing = self.scheduler.get_job(job_id)
@@ -394,8 +429,9 @@ class Daemon:
             self._in_flight += 1
         try:
             self._publish(post_id, channel)
-        except Exception:
+        except Exception as error:
             log.exception("publishing %s on %s failed unexpectedly", post_id, channel)
+            self._after_unexpected(post_id, channel, error)
         finally:
             with self._in_flight_lock:
                 self._in_flight -= 1
@@ -410,7 +446,8 @@ class Daemon:
             due = self.time_map.wall(row.due_at)
             decision = decide(row, due, started, self.grace, self.policy.reconcile_after)
             if decision.action == "missed":
-                self._record_missed(row, due, decision.reason)
+                if not self._record_missed(row, decision.since or due, decision.reason):
+                    self._follow_up(post, channel)
                 return
             if decision.action == "nothing":
                 return
@@ -446,14 +483,62 @@ class Daemon:
         if row.state == State.SCHEDULED:
             state = self.store.channel_state(channel)
             wait_until = row.next_attempt_at or now
-            if state.paused_reason is not None:
-                wait_until = max(wait_until, now + self.policy.auth_check_every)
-            if state.cooldown_until is not None:
-                wait_until = max(wait_until, state.cooldown_until)
-            self._put_job(job_id, max(wait_until, now + timedelta(seconds=1)), post.id, channel)
+            held = wait_until
+            if state.paused_reason is not None and mode == Mode.LIVE:
+                held = max(held, now + self.policy.auth_check_every)
+            if state.cooldown_until is not None and mode == Mode.LIVE:
+                held = max(held, state.cooldown_until)
+            if held > wait_until:  # held back by our own rest or pause: its time moves too
+                self.store.hold(row, held, now)
+            self._put_job(job_id, max(held, now + timedelta(seconds=1)), post.id, channel)
         elif row.state in (State.UNKNOWN, State.PUBLISHING):
             at = (row.claimed_at or now) + self.policy.reconcile_after
-            self._put_job(job_id, max(at, now), post.id, channel)
+            # Another process's claim in flight: look again shortly, not in a busy loop.
+            self._put_job(job_id, max(at, now + timedelta(seconds=1)), post.id, channel)
+
+    def _after_unexpected(self, post_id: str, channel: ChannelName, error: Exception) -> None:
+        """An unexpected error in the publish job itself (outside the publisher, which
+        records its own): record a counted try with the error, alert, and come back to it
+        — a post is never left scheduled without a job."""
+        post = self.posts.get(post_id)
+        gave_up = False
+        try:
+            row = self.store.get(post_id, channel, mode_of(self.channels[channel]))
+            if row is not None and row.state == State.SCHEDULED:
+                tries = row.attempt_count + 1
+                gave_up = tries >= self.policy.max_attempts
+                now = self.clock()
+                self.store.record_failed_try(
+                    row,
+                    now=now,
+                    by=self.holder,
+                    message=f"an unexpected error: {describe_error(error)}",
+                    state=State.FAILED if gave_up else State.SCHEDULED,
+                    next_attempt_at=None
+                    if gave_up
+                    else now + self.policy.backoff(tries, self.publisher.rng),
+                )
+        except Exception:
+            log.exception("the unexpected error could not be recorded")
+        then = (
+            "It was NOT published and is not tried again: publish it by hand once it is fixed."
+            if gave_up
+            else "It is tried again; if this repeats, a human must look."
+        )
+        self._alert_error(
+            post_id,
+            channel,
+            f"{post_id} on {channel}: an unexpected error while publishing "
+            f"({describe_error(error)}). {then}",
+        )
+        if post is None or self.stopping:
+            return
+        try:
+            self._follow_up(post, channel)
+        except Exception:
+            log.exception("%s on %s: looked at again later", post_id, channel)
+            retry_at = self.clock() + self.policy.first_retry
+            self._put_job(f"publish:{post_id}:{channel}", retry_at, post_id, channel)
 
     # Periodic jobs -------------------------------------------------------------------
 

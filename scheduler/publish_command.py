@@ -16,7 +16,7 @@ from campaign.post_loader import load_campaign
 from scheduler.channels.factory import ChannelSetup, build_channels
 from scheduler.command_support import CommandExit, opened_store
 from scheduler.prepare import prepare_posts
-from scheduler.publisher import Publisher, mode_of
+from scheduler.publisher import Publisher, describe_error, mode_of
 from scheduler.reconcile import Reconciler
 from scheduler.retry_policy import RetryPolicy
 from scheduler.store.models import State
@@ -120,9 +120,24 @@ def _publish(
     all_out = True
     for name_ in channels:
         mode = mode_of(setups[name_].channel)
-        store.ensure_publication(
-            post.id, name_, post.publish_at.utc, now, mode, language=post.language, tags=post.tags
-        )
+        try:
+            store.ensure_publication(
+                post.id,
+                name_,
+                post.publish_at.utc,
+                now,
+                mode,
+                language=post.language,
+                tags=post.tags,
+            )
+        except Exception as error:  # the database refused it: say so, never a traceback
+            err.print(
+                f"[red]error[/]: {escape(post.id)} → {name_}: nothing was published, because "
+                f"the database could not record it ({escape(describe_error(error))}). Check "
+                "the post with `campaign check` and the database, then try again."
+            )
+            all_out = False
+            continue
         outcome = publisher.publish(prepared[0].requests[name_], by_hand=True)
         style = _STYLE.get(outcome.state, "white")
         out.print(

@@ -15,7 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from scheduler.channels.base import Channel, PublishRequest
+from sqlalchemy.exc import DataError
+
+from scheduler.channels.base import Channel, PublishRequest, PublishResult
 from scheduler.channels.errors import ChannelError, ErrorClass
 from scheduler.claimant import this_process
 from scheduler.clock import Clock, system_clock
@@ -63,13 +65,26 @@ class Publisher:
 
     def publish(self, request: PublishRequest, *, by_hand: bool = False) -> Outcome:
         """Publish ``request`` unless it is already out; ``by_hand`` (``campaign publish``)
-        also retries a failed publication and skips a pending backoff."""
+        also retries a failed or missed publication and skips a pending backoff.
+
+        Never raises for what happens on the way: an unexpected error anywhere between
+        deciding to publish and recording the answer is recorded as a finished try with
+        its (redacted) error, counted and alerted; the outcome says what happened.
+        """
+        progress = _Progress()
+        try:
+            return self._publish(request, by_hand, progress)
+        except Exception as error:  # a bug, the database, a library: never a lost post
+            return self._unexpected(request, error, progress, by_hand)
+
+    def _publish(self, request: PublishRequest, by_hand: bool, progress: _Progress) -> Outcome:
         now = self.clock()
         channel = self.channels[request.channel]
         row = self.store.get(request.post_id, request.channel, mode_of(channel))
         if row is None:
             raise KeyError(f"no publication row for {request.post_id}/{request.channel}")
         assert row.id is not None
+        progress.seen = row
         if row.state == State.PUBLISHED:
             return self._already_published(row, request)
         if row.state in (State.PUBLISHING, State.UNKNOWN):
@@ -77,10 +92,9 @@ class Publisher:
                 return _outcome(row, self._closed_reason(channel.name))
             found = self.reconciler.reconcile_one(row, force=by_hand)
             row = self.store.get_by_id(row.id)
+            progress.seen = row
             if row.state == State.PUBLISHED:
-                return _outcome(
-                    row, f"already published: {row.url or row.remote_id} (found online)"
-                )
+                return _outcome(row, _published_by(row, found_online=found.found))
             if row.state == State.PUBLISHING:
                 return _outcome(row, f"another process has it: {found.message}")
             if row.state == State.UNKNOWN:
@@ -94,9 +108,12 @@ class Publisher:
         if row.state == State.FAILED and not by_hand:
             return _outcome(row, f"it failed: {row.last_error}")
         if not self._channel_open(channel, now):
+            if row.state == State.SCHEDULED:
+                self.store.hold(row, self._reopens_at(channel.name, now), now)
             return _outcome(row, self._closed_reason(channel.name))
-        if by_hand and (row.state != State.SCHEDULED or row.next_attempt_at is not None):
-            self.store.set_state(row.id, State.SCHEDULED, now)
+        # By hand, the claim is taken from the state the row is seen in (missed, failed, a
+        # pending retry), never by setting it back first: a compare-and-set on the row as
+        # seen, so of several processes publishing by hand at once only one gets it.
         claim = self.store.claim(
             row.id,
             now=now,
@@ -106,13 +123,35 @@ class Publisher:
             media_json=media_json(request.media),
             link=request.link,
             first_comment=request.first_comment,
+            seen=row if by_hand else None,
         )
         if claim is None:
-            current = self.store.get_by_id(row.id)
-            return _outcome(current, "another process has it, or its next try is not due yet.")
-        return self._call(channel, request, claim)
+            return self._lost_claim(row.id)
+        progress.claim = claim
+        return self._call(channel, request, claim, progress)
 
-    def _call(self, channel: Channel, request: PublishRequest, claim: Claim) -> Outcome:
+    def _lost_claim(self, publication_id: int) -> Outcome:
+        """What a process that did not get the claim tells its user: what really happened."""
+        current = self.store.get_by_id(publication_id)
+        if current.state == State.PUBLISHED:
+            return _outcome(current, _published_by(current, found_online=False))
+        if current.state == State.PUBLISHING:
+            return _outcome(current, "another process has it: it is being published right now.")
+        if current.next_attempt_at is not None and current.next_attempt_at > self.clock():
+            return _outcome(
+                current,
+                "another process has it, or its next try is not due yet "
+                f"({current.next_attempt_at:%Y-%m-%d %H:%M} UTC).",
+            )
+        return _outcome(
+            current,
+            f"another process has it: it tried just now and the post is {current.state}"
+            + (f" ({current.last_error})." if current.last_error else "."),
+        )
+
+    def _call(
+        self, channel: Channel, request: PublishRequest, claim: Claim, progress: _Progress
+    ) -> Outcome:
         log.info(
             "publishing %s to %s (%s), try %d",
             request.post_id,
@@ -120,6 +159,7 @@ class Publisher:
             channel.kind,
             claim.attempt_number,
         )
+        progress.called = True
         try:
             result = channel.publish(request)
         except ChannelError as error:
@@ -128,13 +168,14 @@ class Publisher:
             log.exception("unexpected error while publishing %s", request.post_id)
             unexpected = ChannelError(
                 ErrorClass.UNKNOWN_OUTCOME,
-                f"an unexpected error ({type(error).__name__}: {redact(str(error))}); the post "
+                f"an unexpected error ({describe_error(error)}); the post "
                 "may or may not be online. It will be looked for before any new try.",
             )
             return self._record_error(request, claim, unexpected)
+        progress.result = result
         now = self.clock()
         warnings = "\n".join(result.warnings) or None
-        self.store.finish(
+        recorded = self.store.finish(
             claim,
             claim.publication_id,
             now=now,
@@ -145,6 +186,8 @@ class Publisher:
             warnings=warnings,
         )
         log.info("published %s to %s: %s", request.post_id, request.channel, result.url)
+        if not recorded:
+            self._alert_published_too_late(request, claim, result.url or result.remote_id)
         if result.rest_seconds is not None:
             until = now + self.policy.cooldown(result.rest_seconds)
             self.store.cool_down(request.channel, until, "; ".join(result.warnings))
@@ -178,7 +221,9 @@ class Publisher:
         elif kind is ErrorClass.PERMANENT:
             state, outcome = State.FAILED, "failed"
         elif kind is ErrorClass.AUTH:
+            # Held until the next credentials check: the time it is judged on time against.
             state, outcome = State.SCHEDULED, "retry"
+            next_at = now + policy.auth_check_every
             if self.store.pause_channel(name, error.message, now):
                 log.error("%s paused: %s", name, error.message)
             self._alert_paused(name, error.message, now)
@@ -230,6 +275,194 @@ class Publisher:
             message += f" Next try after {next_at:%Y-%m-%d %H:%M} UTC."
         return Outcome(request.post_id, name, state, message, called_platform=True)
 
+    def _unexpected(
+        self, request: PublishRequest, error: Exception, progress: _Progress, by_hand: bool
+    ) -> Outcome:
+        """Record an unexpected error on the publishing path: a finished, counted try with
+        the (redacted) error, and an alert. What is recorded depends on how far it got."""
+        log.error(
+            "unexpected error while publishing %s on %s",
+            request.post_id,
+            request.channel,
+            exc_info=(type(error), error, error.__traceback__),
+        )
+        name = request.channel
+        what = describe_error(error)
+        state: State = State.SCHEDULED
+        next_at: datetime | None = None
+        try:
+            now = self.clock()
+            if progress.claim is not None and progress.result is not None:
+                state, text = self._record_published_anyway(request, progress, what, now)
+            elif progress.claim is not None:
+                state, next_at, text = self._record_broken_claim(
+                    progress, what, now, called=progress.called
+                )
+            elif progress.seen is not None:
+                state, next_at, text = self._record_broken_try(
+                    progress.seen, error, what, now, by_hand
+                )
+            else:
+                text = (
+                    f"an unexpected error before anything was sent ({what}); nothing could be "
+                    "recorded. It is tried again."
+                )
+        except Exception:
+            log.exception("the unexpected error could not be recorded either")
+            text = (
+                f"an unexpected error ({what}), and it could not be recorded; the post is "
+                "looked at again (a claim left open is reconciled before any new try)."
+            )
+        message = f"{request.post_id} on {name}: {text}"
+        if next_at is not None:
+            message += f" Next try after {next_at:%Y-%m-%d %H:%M} UTC."
+        try:
+            self.store.raise_alert(
+                f"error:{request.post_id}:{name}:{type(error).__name__}",
+                "error",
+                message,
+                self.clock(),
+                channel=name,
+                post_id=request.post_id,
+            )
+        except Exception:
+            log.exception("the alert for an unexpected error could not be recorded")
+        result = progress.result if state == State.PUBLISHED else None
+        return Outcome(
+            request.post_id,
+            name,
+            state,
+            text if next_at is None else f"{text} Next try after {next_at:%Y-%m-%d %H:%M} UTC.",
+            result.remote_id if result is not None else None,
+            result.url if result is not None else None,
+            called_platform=progress.called,
+        )
+
+    def _record_published_anyway(
+        self, request: PublishRequest, progress: _Progress, what: str, now: datetime
+    ) -> tuple[State, str]:
+        """The platform took it, then recording broke: record the bare facts."""
+        assert progress.claim is not None and progress.result is not None
+        result = progress.result
+        self.store.finish(
+            progress.claim,
+            progress.claim.publication_id,
+            now=now,
+            state=State.PUBLISHED,
+            outcome="published",
+            remote_id=result.remote_id,
+            url=result.url,
+            message=f"published; then an unexpected error while recording it: {what}",
+        )
+        return State.PUBLISHED, f"published: {result.url or result.remote_id} (then: {what})"
+
+    def _record_broken_claim(
+        self, progress: _Progress, what: str, now: datetime, *, called: bool
+    ) -> tuple[State, datetime | None, str]:
+        claim = progress.claim
+        assert claim is not None
+        if called:
+            state, next_at, outcome = State.UNKNOWN, None, "unknown"
+            text = (
+                f"an unexpected error after the post was sent ({what}); it may or may not be "
+                "online, and it is looked for before any new try."
+            )
+        elif claim.attempt_number >= self.policy.max_attempts:
+            state, next_at, outcome = State.FAILED, None, "failed"
+            text = f"failed: an unexpected error before it was sent ({what}), try after try."
+        else:
+            state, outcome = State.SCHEDULED, "retry"
+            next_at = now + self.policy.backoff(claim.attempt_number, self.rng)
+            text = f"not yet: an unexpected error before it was sent ({what})."
+        self.store.finish(
+            claim,
+            claim.publication_id,
+            now=now,
+            state=state,
+            outcome=outcome,
+            error_class="unexpected",
+            message=f"an unexpected error: {what}",
+            next_attempt_at=next_at,
+        )
+        return state, next_at, text
+
+    def _record_broken_try(
+        self, seen: Publication, error: Exception, what: str, now: datetime, by_hand: bool
+    ) -> tuple[State, datetime | None, str]:
+        """Broken before a claim was made (the database refused the claim, say)."""
+        if seen.state in (State.PUBLISHING, State.UNKNOWN, State.PUBLISHED):
+            # Never moved on without a reconciliation: the error is recorded, nothing else.
+            self.store.record_failed_try(
+                seen,
+                now=now,
+                by=self.me,
+                message=f"an unexpected error: {what}",
+                state=State(seen.state),
+                next_attempt_at=seen.next_attempt_at,
+                count=False,
+            )
+            return State(seen.state), None, f"an unexpected error ({what}); nothing was sent."
+        tries = seen.attempt_count + 1
+        next_at: datetime | None = None
+        if isinstance(error, DataError) or tries >= self.policy.max_attempts:
+            state = State.FAILED
+            text = (
+                f"failed: the database refused to record this post ({what}); nothing was "
+                "sent. Fix the post (run `campaign check`), then publish it by hand."
+                if isinstance(error, DataError)
+                else f"failed: an unexpected error before it was sent ({what}), try after try."
+            )
+        else:
+            state = State(seen.state) if by_hand else State.SCHEDULED
+            next_at = now + self.policy.backoff(tries, self.rng)
+            text = f"not yet: an unexpected error before it was sent ({what}); nothing was sent."
+        self.store.record_failed_try(
+            seen,
+            now=now,
+            by=self.me,
+            message=f"an unexpected error: {what}",
+            state=state,
+            next_attempt_at=next_at,
+        )
+        if state == State.FAILED:
+            self.store.raise_alert(
+                f"failed:{seen.post_id}:{seen.channel}",
+                "failed",
+                f"{seen.post_id} was not published on {seen.channel}: {text}",
+                now,
+                channel=seen.channel,
+                post_id=seen.post_id,
+            )
+        return state, next_at, text
+
+    def _alert_published_too_late(self, request: PublishRequest, claim: Claim, where: str) -> None:
+        current = self.store.get_by_id(claim.publication_id)
+        log.error(
+            "%s on %s was published (%s) after its claim had been given up for lost",
+            request.post_id,
+            request.channel,
+            where,
+        )
+        self.store.raise_alert(
+            f"late-answer:{request.post_id}:{request.channel}:{claim.attempt_number}",
+            "unknown",
+            f"{request.post_id} was published on {request.channel} ({where}), but the answer "
+            f"came after the try had been given up for lost (the publication is now "
+            f"{current.state}). Look on {request.channel} for a second copy and delete one.",
+            self.clock(),
+            channel=request.channel,
+            post_id=request.post_id,
+        )
+
+    def _reopens_at(self, channel: str, now: datetime) -> datetime:
+        """When a closed channel is looked at again: the end of its rest, or the next
+        credentials check."""
+        state = self.store.channel_state(channel)
+        if state.cooldown_until is not None and state.cooldown_until > now:
+            return state.cooldown_until
+        last = state.last_auth_check_at or now
+        return max(now, last + self.policy.auth_check_every)
+
     def _channel_open(self, channel: Channel, now: datetime) -> bool:
         if channel.kind == "outbox":
             return True  # a dry run is never paused, and never lifts a live channel's pause
@@ -269,7 +502,7 @@ class Publisher:
         )
 
     def _already_published(self, row: Publication, request: PublishRequest) -> Outcome:
-        message = f"already published: {row.url or row.remote_id}"
+        message = _published_by(row, found_online=False)
         if row.fingerprint and row.fingerprint != request.fingerprint:
             message += (
                 " The post file has changed since; the change is NOT published (edit the "
@@ -285,6 +518,33 @@ class Publisher:
                 post_id=request.post_id,
             )
         return _outcome(row, message)
+
+
+@dataclass
+class _Progress:
+    """How far one publish got: what to record if it breaks unexpectedly."""
+
+    seen: Publication | None = None
+    claim: Claim | None = None
+    called: bool = False
+    result: PublishResult | None = None
+
+
+def describe_error(error: BaseException) -> str:
+    """An unexpected error in one line for people and the record: its kind and message,
+    redacted, without a database statement or its parameters (they hold the post)."""
+    original = getattr(error, "orig", None)
+    shown = original if isinstance(original, BaseException) else error
+    first = (str(shown).strip().splitlines() or [""])[0][:300]
+    text = f"{type(shown).__name__}: {first}" if first else type(shown).__name__
+    return (redact(text) or "").replace("\x00", "\ufffd")
+
+
+def _published_by(row: Publication, *, found_online: bool) -> str:
+    where = row.url or row.remote_id
+    if found_online:
+        return f"already published, found online: {where}"
+    return f"already published, found in the database: {where}"
 
 
 def mode_of(channel: Channel) -> Mode:

@@ -38,6 +38,8 @@ class Reconciled:
     channel: str
     state: State
     message: str
+    #: Whether this reconciliation found the post online (not another process's record).
+    found: bool = False
 
 
 class Reconciler:
@@ -74,7 +76,7 @@ class Reconciler:
                     "the process publishing this stopped before it recorded the answer; "
                     "the post may or may not be online."
                 )
-                if self.store.mark_unknown_if_publishing(row.id, now, message):
+                if self.store.mark_unknown_if_publishing(row.id, now, message, seen=row):
                     log.warning("%s on %s: %s", row.post_id, row.channel, message)
                     released.append(self.store.get_by_id(row.id))
         return released
@@ -94,7 +96,10 @@ class Reconciler:
             if not (is_gone(row.claimed_by) or _older(row, now, self.policy.claim_lease)):
                 return _result(row, "it is being published by another process right now.")
             self.store.mark_unknown_if_publishing(
-                row.id, now, "the process publishing this stopped before it recorded the answer."
+                row.id,
+                now,
+                "the process publishing this stopped before it recorded the answer.",
+                seen=row,
             )
             row = self.store.get_by_id(row.id)
         if row.state != State.UNKNOWN:
@@ -110,8 +115,19 @@ class Reconciler:
         attempt_id = self.store.start_reconcile(row.id, now, self.me)
         try:
             found = channel.find_published(request, since)
-        except ChannelError as error:
-            self.store.finish(
+        except Exception as problem:  # a lookup that breaks leaves it unknown, never open
+            error = (
+                problem
+                if isinstance(problem, ChannelError)
+                else ChannelError(
+                    ErrorClass.UNKNOWN_OUTCOME,
+                    f"an unexpected error while looking ({type(problem).__name__}: "
+                    f"{str(problem).splitlines()[0][:300] if str(problem) else ''})",
+                )
+            )
+            if not isinstance(problem, ChannelError):
+                log.exception("looking for %s on %s failed unexpectedly", row.post_id, row.channel)
+            still_unknown = self.store.finish(
                 attempt_id,
                 row.id,
                 now=self.clock(),
@@ -122,7 +138,10 @@ class Reconciler:
                 subcode=error.subcode,
                 message=error.message,
                 expect_state=State.UNKNOWN,
+                seen=row,
             )
+            if not still_unknown:
+                return self._overtaken(row.id)
             if error.error_class is ErrorClass.AUTH:
                 self.store.pause_channel(row.channel, error.message, self.clock())
             elif error.error_class is ErrorClass.RATE_LIMITED:
@@ -135,7 +154,7 @@ class Reconciler:
             )
         finished = self.clock()
         if found is not None:
-            self.store.finish(
+            won = self.store.finish(
                 attempt_id,
                 row.id,
                 now=finished,
@@ -145,21 +164,29 @@ class Reconciler:
                 url=found.url,
                 message=None,
                 expect_state=State.UNKNOWN,
+                seen=row,
             )
+            if not won:
+                return self._overtaken(row.id)
             log.info("%s on %s: found online (%s)", row.post_id, row.channel, found.url)
-            return _result(self.store.get_by_id(row.id), f"found online: {found.url}")
+            return _result(self.store.get_by_id(row.id), f"found online: {found.url}", found=True)
         gave_up = row.attempt_count >= self.policy.max_attempts
         state = State.FAILED if gave_up else State.SCHEDULED
-        self.store.finish(
+        won = self.store.finish(
             attempt_id,
             row.id,
             now=finished,
             state=state,
             outcome="not_found",
             message=f"not found on {row.channel}: the last try did not create it.",
-            next_attempt_at=None,
+            # The time it is judged on time against from now on: a retry is never "missed"
+            # because of the time an unclear answer took to clear up.
+            next_attempt_at=None if gave_up else finished,
             expect_state=State.UNKNOWN,
+            seen=row,
         )
+        if not won:
+            return self._overtaken(row.id)
         log.info("%s on %s: not found online; %s", row.post_id, row.channel, state.value)
         if gave_up:
             self.store.raise_alert(
@@ -177,6 +204,17 @@ class Reconciler:
             if not gave_up
             else "not found online, and out of tries.",
         )
+
+    def _overtaken(self, publication_id: int) -> Reconciled:
+        """Another process recorded this publication first: say what it recorded."""
+        row = self.store.get_by_id(publication_id)
+        if row.state == State.PUBLISHED:
+            message = f"already published, found in the database: {row.url or row.remote_id}"
+        elif row.state == State.PUBLISHING:
+            message = "another process has it: it is being published right now."
+        else:
+            message = f"another process looked first; it is {row.state} now."
+        return _result(row, message)
 
     def _alert_unknown(self, row: Publication, reason: str) -> None:
         self.store.raise_alert(
@@ -212,5 +250,5 @@ def _older(row: Publication, now: datetime, age: timedelta) -> bool:
     return row.claimed_at is None or now - row.claimed_at >= age
 
 
-def _result(row: Publication, message: str) -> Reconciled:
-    return Reconciled(row.post_id, row.channel, State(row.state), message)
+def _result(row: Publication, message: str, *, found: bool = False) -> Reconciled:
+    return Reconciled(row.post_id, row.channel, State(row.state), message, found)

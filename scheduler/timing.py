@@ -42,11 +42,31 @@ Action = Literal["publish", "reconcile", "missed", "nothing"]
 
 @dataclass(frozen=True)
 class Decision:
-    """What to do about one publication, and when."""
+    """What to do about one publication, and when; ``since``: the time it was judged
+    on time or late against."""
 
     action: Action
     run_at: datetime | None = None
     reason: str = ""
+    since: datetime | None = None
+
+
+def on_time_from(row: Publication, due: datetime, now: datetime) -> datetime:
+    """The time a publication is judged late against — the last time WE set for it.
+
+    The plain rule: a publication we have tried or held back (a retry's backoff, a
+    rate limit's cool-down, a paused channel, an unclear answer that was cleared up) has
+    ``next_attempt_at``, the time we gave it ourselves, and is judged against that; one
+    tried without such a time is due now; one never tried nor held, is judged against
+    its due time. So a post that was on time once is never "missed" because of our own
+    retries, rests or pauses, nor because of a restart in between: only because the
+    scheduler was not running (or held up) for more than the grace past that time.
+    """
+    if row.next_attempt_at is not None:
+        return row.next_attempt_at
+    if row.attempt_count > 0:
+        return now
+    return due
 
 
 def decide(
@@ -60,9 +80,9 @@ def decide(
 
     - published, failed, missed: nothing more.
     - publishing or unknown: reconcile first (never publish again before that).
-    - scheduled and never tried: at ``due``; if the daemon was down and it is now
-      later than ``due + grace``, it is missed, never sent hours late unnoticed.
-    - scheduled for a retry: at ``next_attempt_at`` (retries are not "missed").
+    - scheduled: at its time (:func:`on_time_from`: its due time, or the retry time we
+      gave it); if it is now later than that time plus the grace (the scheduler was down
+      or held up), it is missed, never sent hours late unnoticed.
     """
     state = State(row.state)
     if state in (State.PUBLISHED, State.FAILED, State.MISSED):
@@ -70,13 +90,21 @@ def decide(
     if state in (State.PUBLISHING, State.UNKNOWN):
         claimed = row.claimed_at or now
         return Decision("reconcile", max(now, claimed + reconcile_after), "outcome unknown")
-    if row.attempt_count == 0:
-        if due < now - grace:
-            late = now - due
-            return Decision("missed", reason=f"{_minutes(late)} late, more than the grace")
-        return Decision("publish", max(due, now), "late, within the grace" if due < now else "")
-    retry_at = row.next_attempt_at or now
-    return Decision("publish", max(retry_at, now), f"try {row.attempt_count + 1}")
+    since = on_time_from(row, due, now)
+    if since < now - grace:
+        late = _minutes(now - since)
+        if since == due:
+            return Decision("missed", reason=f"{late} late, more than the grace", since=since)
+        return Decision(
+            "missed",
+            reason=f"{late} past its next try, more than the grace",
+            since=since,
+        )
+    if row.attempt_count:
+        reason = f"try {row.attempt_count + 1}"
+    else:
+        reason = "late, within the grace" if since < now else ""
+    return Decision("publish", max(since, now), reason, since)
 
 
 def _minutes(delta: timedelta) -> str:

@@ -162,7 +162,7 @@ def test_a_second_publish_says_already_published_and_writes_nothing(sample: Camp
     again = run(sample, "publish", POST_ID)
     assert again.exit_code == 0, again.output
     for channel in ("facebook", "instagram"):
-        assert f"{POST_ID} → {channel}: already published: " in again.stdout
+        assert f"{POST_ID} → {channel}: already published, found in the database: " in again.stdout
         assert (outbox(sample, channel) / POST_FILE).read_bytes() == before[channel]
     assert "NOT published" not in again.stdout
     assert "publishing " not in again.output  # no call was made
@@ -382,7 +382,7 @@ def test_publish_after_a_crash_finds_the_post_instead_of_posting_twice(sample: C
         assert claim is not None
     result = run(sample, "publish", POST_ID, "--channel", "facebook")
     assert result.exit_code == 0, result.output
-    assert f"{POST_ID} → facebook: already published: " in result.stdout
+    assert f"{POST_ID} → facebook: already published, found online: " in result.stdout
     assert "NOT published" not in result.stdout
     assert record(sample, "facebook") == written  # the outbox was not written a second time
     with opened(sample) as store:

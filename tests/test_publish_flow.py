@@ -228,7 +228,7 @@ def test_a_real_post_is_published_once_and_only_once(
     again = publish.publish(request)
 
     assert again.state is State.PUBLISHED
-    assert again.message.startswith("already published: ")
+    assert again.message.startswith("already published, found in the database: ")
     assert not again.called_platform
     assert again.remote_id == post.id
     assert len(fake_graph.requests) == 1

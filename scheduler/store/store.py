@@ -1,8 +1,11 @@
 """The store's operations: every state change of a publication is one transaction.
 
-The claim is a compare-and-set (``UPDATE … WHERE state = 'scheduled'``) inside a
-writing transaction, so of two processes that race for one publication exactly
-one wins, on SQLite and PostgreSQL alike. Every text written here is redacted.
+Every change of a publication's state is a compare-and-set: one ``UPDATE … WHERE
+state = <the state the caller expects>`` (and, where it matters, the same try and
+the same claim as the caller saw), whose row count says whether the caller won. So
+of two processes that race for one publication exactly one moves it, on SQLite and
+PostgreSQL alike, and the loser is told. What was sent (caption, link, media, first
+comment) is stored exactly; errors, reasons and warnings are redacted.
 """
 
 from __future__ import annotations
@@ -11,14 +14,20 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Engine, update
+from sqlalchemy import ColumnElement, Engine, case, delete, exists, update
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from scheduler.redaction import redact
-from scheduler.store.engine import READ_ONLY, StoreError, create_store_engine
+from scheduler.store.engine import (
+    READ_ONLY,
+    StoreError,
+    create_store_engine,
+    describe_database,
+)
 from scheduler.store.models import (
     Alert,
     Attempt,
@@ -41,6 +50,8 @@ class Claim:
     publication_id: int
     attempt_id: int
     attempt_number: int
+    claimed_by: str = ""
+    claimed_at: datetime | None = None
 
 
 class Store:
@@ -59,9 +70,9 @@ class Store:
         except DatabaseError as problem:  # OperationalError too: locked, unreadable, not SQLite
             engine.dispose()
             raise StoreError(
-                f"cannot open the database ({engine.url.render_as_string(hide_password=True)}): "
-                f"{problem.orig}. Check [database] url, that the server runs and that this "
-                "user may write there."
+                f"cannot open the database ({describe_database(engine.url)}): "
+                f"{redact(str(problem.orig))}. Check [database] url, that the server runs and "
+                "that this user may write there."
             ) from None
         except BaseException:
             engine.dispose()  # a refused database keeps no connection open
@@ -157,25 +168,42 @@ class Store:
                     updated_at=now,
                 )
                 session.add(row)
+                session.flush()
             elif row.state == State.SCHEDULED and row.attempt_count == 0 and row.due_at != due_at:
-                row.due_at = due_at
-                row.updated_at = now
+                # Only a row still untried moves (compare-and-set: a claim may come first).
+                # A hold from a cool-down or pause is for the old time; it is set again at
+                # the new time if the channel is still closed then.
+                session.execute(
+                    update(Publication)
+                    .where(*_untried(row))
+                    .values(due_at=due_at, next_attempt_at=None, updated_at=now)
+                )
             if labels[0] is not None and (row.language, row.tags) != labels:
-                row.language, row.tags = labels
-            session.flush()
-            return row
+                session.execute(
+                    update(Publication)
+                    .where(col(Publication.id) == row.id)
+                    .values(language=labels[0], tags=labels[1])
+                )
+            assert row.id is not None
+            session.expire_all()
+            found = session.get(Publication, row.id)
+            assert found is not None
+            return found
 
     def forget_untried(self, post_id: str, channel: str, mode: Mode = Mode.LIVE) -> bool:
         """Delete a publication that was never tried (its post was deleted or turned draft);
         one with any history is kept."""
         with self.writing() as session:
             row = session.exec(_one_publication(post_id, channel, mode)).first()
-            if row is None or row.state != State.SCHEDULED or row.attempt_count != 0:
+            if row is None:
                 return False
-            if session.exec(select(Attempt).where(Attempt.publication_id == row.id)).first():
-                return False
-            session.delete(row)
-            return True
+            gone = session.execute(
+                delete(Publication).where(
+                    *_untried(row),
+                    ~exists().where(col(Attempt.publication_id) == row.id),
+                )
+            )
+            return bool(gone.rowcount == 1)  # type: ignore[attr-defined]
 
     def claim(
         self,
@@ -189,28 +217,39 @@ class Store:
         link: str | None,
         first_comment: str | None,
         from_states: Sequence[State] = (State.SCHEDULED,),
+        seen: Publication | None = None,
     ) -> Claim | None:
         """Take the publication for one try, or None when another process has it or it
-        is not claimable (published, unknown, not yet due for its retry)."""
+        is not claimable (published, unknown, not yet due for its retry).
+
+        ``seen`` (publishing by hand): take it only if it is still exactly as seen — in
+        the state it was, after the same try — whatever its retry time; ``from_states``
+        is then ignored. So a human's publish never overwrites another process's claim.
+        """
+        if seen is not None:
+            conditions = _unchanged(seen)
+        else:
+            conditions = [
+                col(Publication.id) == publication_id,
+                col(Publication.state).in_([s.value for s in from_states]),
+                (col(Publication.next_attempt_at).is_(None))
+                | (col(Publication.next_attempt_at) <= now),
+            ]
         with self.writing() as session:
             changed = session.execute(
                 update(Publication)
-                .where(
-                    col(Publication.id) == publication_id,
-                    col(Publication.state).in_([s.value for s in from_states]),
-                    (col(Publication.next_attempt_at).is_(None))
-                    | (col(Publication.next_attempt_at) <= now),
-                )
+                .where(*conditions)
                 .values(
                     state=State.PUBLISHING.value,
                     claimed_at=now,
                     claimed_by=claimed_by,
                     attempt_count=Publication.attempt_count + 1,  # type: ignore[operator]
                     fingerprint=fingerprint,
-                    caption=redact(caption),
-                    media_json=redact(media_json),
-                    link=redact(link),
-                    first_comment=redact(first_comment),
+                    # What is sent is the public record: stored exactly, never redacted.
+                    caption=caption,
+                    media_json=media_json,
+                    link=link,
+                    first_comment=first_comment,
                     next_attempt_at=None,
                     updated_at=now,
                 )
@@ -227,7 +266,7 @@ class Store:
             session.add(attempt)
             session.flush()
             assert attempt.id is not None
-            return Claim(publication_id, attempt.id, row.attempt_count)
+            return Claim(publication_id, attempt.id, row.attempt_count, claimed_by, now)
 
     def finish(
         self,
@@ -247,42 +286,78 @@ class Store:
         warnings: str | None = None,
         expect_state: State = State.PUBLISHING,
         refund_attempt: bool = False,
+        seen: Publication | None = None,
     ) -> bool:
         """Record how a try (or reconciliation) ended and move the publication on.
 
-        Only moves a publication that is still in ``expect_state``; returns whether it did.
+        A compare-and-set; returns whether this caller moved the publication. With a
+        ``Claim``: only while that claim is still the latest (same claimant, same try),
+        and the publication ``publishing`` — or ``unknown``, if another process gave the
+        claim up for lost meanwhile: a clear answer then still counts. With an attempt
+        id: only from ``expect_state`` (and, given ``seen``, only if the publication is
+        still as seen). The attempt row is finished either way, so no try is left open;
+        a loser's row says that the publication had moved on.
         """
-        attempt_id = (
-            claim_or_attempt.attempt_id
-            if isinstance(claim_or_attempt, Claim)
-            else (claim_or_attempt)
-        )
+        if isinstance(claim_or_attempt, Claim):
+            attempt_id = claim_or_attempt.attempt_id
+            conditions = [
+                col(Publication.id) == publication_id,
+                col(Publication.state).in_([expect_state.value, State.UNKNOWN.value]),
+                col(Publication.attempt_count) == claim_or_attempt.attempt_number,
+                col(Publication.claimed_by) == claim_or_attempt.claimed_by,
+            ]
+        else:
+            attempt_id = claim_or_attempt
+            conditions = (
+                _unchanged(seen)
+                if seen is not None
+                else [
+                    col(Publication.id) == publication_id,
+                    col(Publication.state) == expect_state.value,
+                ]
+            )
+            if seen is not None:
+                conditions.append(col(Publication.state) == expect_state.value)
+        values: dict[str, Any] = {
+            "state": state.value,
+            "next_attempt_at": next_attempt_at,
+            "updated_at": now,
+        }
+        if refund_attempt:  # a pause or rate limit is not a try that counts
+            values["attempt_count"] = case(
+                (col(Publication.attempt_count) > 0, col(Publication.attempt_count) - 1),
+                else_=0,
+            )
+        if message is not None:
+            values["last_error"] = clean_text(message)
+        if state == State.PUBLISHED:
+            values.update(
+                remote_id=remote_id,
+                url=url,
+                published_at=now,
+                last_error=None,
+                warnings=clean_text(warnings),
+            )
         with self.writing() as session:
-            row = session.get(Publication, publication_id)
-            if row is None or row.state != expect_state.value:
-                return False
-            row.state = state.value
-            row.next_attempt_at = next_attempt_at
-            row.updated_at = now
-            if refund_attempt and row.attempt_count > 0:
-                row.attempt_count -= 1  # a pause or rate limit is not a try that counts
-            if message is not None:
-                row.last_error = redact(message)
-            if state == State.PUBLISHED:
-                row.remote_id = remote_id
-                row.url = url
-                row.published_at = now
-                row.last_error = None
-                row.warnings = redact(warnings)
+            moved = session.execute(update(Publication).where(*conditions).values(**values))
+            won = bool(moved.rowcount == 1)  # type: ignore[attr-defined]
             attempt = session.get(Attempt, attempt_id)
-            if attempt is not None:
-                attempt.finished_at = now
-                attempt.outcome = outcome
-                attempt.error_class = error_class
-                attempt.platform_code = code
-                attempt.platform_subcode = subcode
-                attempt.message = redact(message)
-            return True
+            if attempt is None or attempt.publication_id != publication_id:
+                return won
+            if not (won or attempt.finished_at is None or attempt.outcome == "unknown"):
+                return won  # a late second answer for a try already recorded
+            note = None
+            if not won:
+                current = session.get(Publication, publication_id)
+                state_then = current.state if current is not None else "gone"
+                note = f"(not recorded on the publication: it was {state_then} by then)"
+            attempt.finished_at = now
+            attempt.outcome = outcome
+            attempt.error_class = error_class
+            attempt.platform_code = code
+            attempt.platform_subcode = subcode
+            attempt.message = clean_text(" ".join(p for p in (message, note) if p) or None)
+            return won
 
     def start_reconcile(self, publication_id: int, now: datetime, by: str) -> int:
         """An attempt row of kind ``reconcile``; its id."""
@@ -295,15 +370,32 @@ class Store:
             assert attempt.id is not None
             return attempt.id
 
-    def mark_unknown_if_publishing(self, publication_id: int, now: datetime, message: str) -> bool:
-        """A claim whose process is gone becomes unknown (and its open attempt says so)."""
+    def mark_unknown_if_publishing(
+        self,
+        publication_id: int,
+        now: datetime,
+        message: str,
+        seen: Publication | None = None,
+    ) -> bool:
+        """A claim whose process is gone becomes unknown (and its open attempts say so).
+
+        A compare-and-set on ``publishing`` — and, given ``seen``, on that very claim, so
+        a newer claim made meanwhile by a live process is never taken for the dead one.
+        """
+        conditions = [
+            col(Publication.id) == publication_id,
+            col(Publication.state) == State.PUBLISHING.value,
+        ]
+        if seen is not None:
+            conditions = [*_unchanged(seen), *conditions]
         with self.writing() as session:
-            row = session.get(Publication, publication_id)
-            if row is None or row.state != State.PUBLISHING.value:
+            moved = session.execute(
+                update(Publication)
+                .where(*conditions)
+                .values(state=State.UNKNOWN.value, last_error=clean_text(message), updated_at=now)
+            )
+            if moved.rowcount != 1:  # type: ignore[attr-defined]
                 return False
-            row.state = State.UNKNOWN.value
-            row.last_error = redact(message)
-            row.updated_at = now
             open_attempts = session.exec(
                 select(Attempt).where(
                     Attempt.publication_id == publication_id,
@@ -314,23 +406,100 @@ class Store:
                 attempt.finished_at = now
                 attempt.outcome = "unknown"
                 attempt.error_class = "unknown"
-                attempt.message = redact(message)
+                attempt.message = clean_text(message)
             return True
 
     def set_state(
-        self, publication_id: int, state: State, now: datetime, message: str | None = None
-    ) -> None:
-        """Move a publication by hand (missed, or back to scheduled by a human)."""
+        self,
+        publication_id: int,
+        state: State,
+        now: datetime,
+        message: str | None = None,
+        *,
+        expect: Publication | Sequence[State] | None = None,
+    ) -> bool:
+        """Move a publication (to missed, say): a compare-and-set, returns whether it won.
+
+        ``expect``: the row as the caller saw it (it must be unchanged: same state, same
+        try, same claim, same retry time), or the states it may be in. Only a test's or
+        an administrator's set-up passes nothing.
+        """
+        conditions: list[ColumnElement[bool]] = [col(Publication.id) == publication_id]
+        if isinstance(expect, Publication):
+            conditions = _unchanged(expect)
+        elif expect is not None:
+            conditions.append(col(Publication.state).in_([s.value for s in expect]))
+        values: dict[str, Any] = {"state": state.value, "updated_at": now}
+        if state == State.SCHEDULED:
+            values["next_attempt_at"] = None
+        if message is not None:
+            values["last_error"] = clean_text(message)
         with self.writing() as session:
-            row = session.get(Publication, publication_id)
-            if row is None:
+            moved = session.execute(update(Publication).where(*conditions).values(**values))
+            if moved.rowcount == 1:  # type: ignore[attr-defined]
+                return True
+            if expect is None and session.get(Publication, publication_id) is None:
                 raise KeyError(publication_id)
-            row.state = state.value
-            row.updated_at = now
-            if state == State.SCHEDULED:
-                row.next_attempt_at = None
-            if message is not None:
-                row.last_error = redact(message)
+            return False
+
+    def hold(self, seen: Publication, until: datetime, now: datetime) -> bool:
+        """A scheduled publication that we hold back (its channel rests or is paused) is
+        given ``until`` as its time: it is judged on time against that, never "missed"
+        because of our own hold. A compare-and-set on the row as seen."""
+        if seen.state != State.SCHEDULED:
+            return False
+        if seen.next_attempt_at is not None and seen.next_attempt_at >= until:
+            return True
+        with self.writing() as session:
+            moved = session.execute(
+                update(Publication)
+                .where(*_unchanged(seen))
+                .values(next_attempt_at=until, updated_at=now)
+            )
+            return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+
+    def record_failed_try(
+        self,
+        seen: Publication,
+        *,
+        now: datetime,
+        by: str,
+        message: str,
+        state: State,
+        next_attempt_at: datetime | None,
+        count: bool = True,
+    ) -> bool:
+        """A try that broke down before it could be claimed (an unexpected error, such as
+        the database refusing the post's text): a finished attempt row with the error,
+        the try counted (unless not ``count``), and the publication moved to ``state`` —
+        if it is still as seen. The attempt row is written either way; returns whether
+        the publication moved."""
+        with self.writing() as session:
+            moved = session.execute(
+                update(Publication)
+                .where(*_unchanged(seen))
+                .values(
+                    state=state.value,
+                    attempt_count=Publication.attempt_count + (1 if count else 0),  # type: ignore[operator]
+                    next_attempt_at=next_attempt_at,
+                    last_error=clean_text(message),
+                    updated_at=now,
+                )
+            )
+            won = bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+            assert seen.id is not None
+            session.add(
+                Attempt(
+                    publication_id=seen.id,
+                    started_at=now,
+                    finished_at=now,
+                    claimed_by=by,
+                    outcome="error",
+                    error_class="unexpected",
+                    message=clean_text(message),
+                )
+            )
+            return won
 
     # Channels ---------------------------------------------------------------------
 
@@ -350,7 +519,7 @@ class Store:
         with self.writing() as session:
             row = self._channel_row(session, channel)
             was_paused = row.paused_reason is not None
-            row.paused_reason = redact(reason)
+            row.paused_reason = clean_text(reason)
             if not was_paused:
                 row.paused_at = now
             row.last_auth_check_at = now
@@ -371,7 +540,7 @@ class Store:
             row = self._channel_row(session, channel)
             if row.cooldown_until is None or row.cooldown_until < until:
                 row.cooldown_until = until
-                row.cooldown_reason = redact(reason)
+                row.cooldown_reason = clean_text(reason)
 
     # Alerts -----------------------------------------------------------------------
 
@@ -399,7 +568,7 @@ class Store:
                     kind=kind,
                     channel=channel,
                     post_id=post_id,
-                    message=redact(message) or "",
+                    message=clean_text(message) or "",
                     created_at=now,
                 )
             )
@@ -492,7 +661,7 @@ class Store:
         with self.writing() as session:
             row = session.get(Publication, publication_id)
             if row is not None:
-                row.sampling_stopped = redact(reason)
+                row.sampling_stopped = clean_text(reason)
 
     def samples(self, publication_id: int) -> list[Sample]:
         with self.reading() as session:
@@ -505,6 +674,35 @@ class Store:
             )
 
 
+def _unchanged(seen: Publication) -> list[ColumnElement[bool]]:
+    """The row is still as ``seen``: same state, same try, same claim, same retry time."""
+    return [
+        col(Publication.id) == seen.id,
+        col(Publication.state) == seen.state,
+        col(Publication.attempt_count) == seen.attempt_count,
+        col(Publication.claimed_by).is_not_distinct_from(seen.claimed_by),
+        col(Publication.claimed_at).is_not_distinct_from(seen.claimed_at),
+        col(Publication.next_attempt_at).is_not_distinct_from(seen.next_attempt_at),
+    ]
+
+
+def _untried(row: Publication) -> list[ColumnElement[bool]]:
+    """The row is still scheduled and has never been tried."""
+    return [
+        col(Publication.id) == row.id,
+        col(Publication.state) == State.SCHEDULED.value,
+        col(Publication.attempt_count) == 0,
+        col(Publication.claimed_at).is_(None),
+    ]
+
+
+def clean_text(text: str | None) -> str | None:
+    """A message as it may be stored: secrets redacted, and no NUL (PostgreSQL refuses
+    it in text, and one error message must never stop the record of a try)."""
+    cleaned = redact(text)
+    return cleaned.replace("\x00", "\ufffd") if cleaned is not None else None
+
+
 def _one_publication(post_id: str, channel: str, mode: Mode) -> SelectOfScalar[Publication]:
     """The query for the one row of (post, channel, mode)."""
     return select(Publication).where(
@@ -515,5 +713,7 @@ def _one_publication(post_id: str, channel: str, mode: Mode) -> SelectOfScalar[P
 
 
 def tags_text(tags: tuple[str, ...]) -> str | None:
-    """Tags as stored: ",a,b," so that one tag is found with LIKE '%,a,%'."""
-    return f",{','.join(tags)}," if tags else None
+    """Tags as stored: ",a,b,", a comma inside a tag written %2C (see campaign.tag_text)."""
+    from campaign.tag_text import tags_text as encoded
+
+    return encoded(tags)
