@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from campaign.diagnostics import Diagnostic, Severity
+from campaign.text_patterns import visible
 
 
 class OutputFormat(StrEnum):
@@ -20,11 +21,13 @@ class OutputFormat(StrEnum):
 
 
 def display_path(path: Path) -> str:
-    """The path relative to the working folder when it is inside it (shorter, clickable)."""
+    """The path relative to the working folder when it is inside it (shorter, clickable),
+    with any control or invisible character in a file name made visible."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
+        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+    except (ValueError, OSError, RuntimeError):
+        shown = str(path)
+    return visible(shown)
 
 
 def print_text(console: Console, diagnostics: Sequence[Diagnostic], files: int, strict: bool):
@@ -33,7 +36,7 @@ def print_text(console: Console, diagnostics: Sequence[Diagnostic], files: int, 
         colour = "red" if d.severity is Severity.ERROR else "yellow"
         where = f"{display_path(d.path)}:{d.position.line}:{d.position.column}"
         console.print(
-            f"{escape(where)}: [bold {colour}]{d.severity}[/]: {escape(d.message)}",
+            f"{escape(where)}: [bold {colour}]{d.severity}[/]: {escape(visible(d.message))}",
             highlight=False,
             soft_wrap=True,
         )
@@ -88,11 +91,12 @@ def as_github(diagnostics: Sequence[Diagnostic]) -> str:
                 ("title", f"campaign check: {d.code}"),
             )
         )
-        lines.append(f"::{d.severity} {properties}::{_escape_data(d.message)}")
+        lines.append(f"::{d.severity} {properties}::{_escape_data(visible(d.message))}")
     return "\n".join(lines)
 
 
 def _escape_data(value: str) -> str:
+    """GitHub's escaping of a command's message: a line break can never start a command."""
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

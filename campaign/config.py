@@ -46,9 +46,11 @@ class CheckSection(_Section):
 
     max_lix: float = Field(45, ge=10, le=100)
     min_gap_minutes: int = Field(30, ge=0)
-    # Pillow's own ceiling against decompression bombs is 2 × 89.48 MP.
-    max_image_megapixels: float = Field(100, gt=0, le=178)
+    # Above campaign.image_probe.MAX_IMAGE_MEGAPIXELS (89.48, what branding opens) counts as it.
+    max_image_megapixels: float = Field(89, gt=0, le=178)
     max_image_megabytes: float = Field(50, gt=0)
+    # A post is a few kilobytes; Facebook's longest caption in any script fits in 256 KiB.
+    max_post_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
 
 
 HexColour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]

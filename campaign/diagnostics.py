@@ -11,6 +11,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
 
+from campaign.text_patterns import visible
+
+#: At most this many problems are listed for one file; the rest are counted.
+MAX_PER_FILE = 100
+
 
 class Severity(StrEnum):
     """How bad a problem is: errors always fail a check, warnings only with ``--strict``."""
@@ -38,7 +43,7 @@ class Diagnostic:
 
     def __str__(self) -> str:
         return (
-            f"{self.path}:{self.position.line}:{self.position.column}: "
+            f"{visible(str(self.path))}:{self.position.line}:{self.position.column}: "
             f"{self.severity}: {self.message}"
         )
 
@@ -48,18 +53,51 @@ class Diagnostic:
 
 
 class DiagnosticSink:
-    """Collects the diagnostics of one file, so rules need not repeat the path."""
+    """Collects the diagnostics of one file, so rules need not repeat the path.
+
+    Messages quote what people wrote, so every invisible or control character in them
+    is made visible (``\\x1b``, ``\\u202e``): no terminal, log or annotation acts on
+    it. After :data:`MAX_PER_FILE` problems the rest are only counted, in a last one.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.items: list[Diagnostic] = []
+        self.left_out = 0
+        self._errors = 0
 
     def error(self, position: Position, code: str, message: str) -> None:
-        self.items.append(Diagnostic(self.path, position, Severity.ERROR, code, message))
+        self._errors += 1
+        self._add(position, Severity.ERROR, code, message)
 
     def warning(self, position: Position, code: str, message: str) -> None:
-        self.items.append(Diagnostic(self.path, position, Severity.WARNING, code, message))
+        self._add(position, Severity.WARNING, code, message)
+
+    def _add(self, position: Position, severity: Severity, code: str, message: str) -> None:
+        if len(self.items) >= MAX_PER_FILE:
+            self.left_out += 1
+            if self.left_out == 1:
+                self.items.append(self._summary(position))
+            else:
+                self.items[-1] = self._summary(self.items[-1].position)
+            return
+        self.items.append(Diagnostic(self.path, position, severity, code, visible(message)))
+
+    def _summary(self, position: Position) -> Diagnostic:
+        return Diagnostic(
+            self.path,
+            position,
+            Severity.ERROR if self._errors else Severity.WARNING,
+            "too-many-problems",
+            f"{self.left_out:,} more problems in this file are not listed (the first of them "
+            "is here): fix the ones listed and check again.",
+        )
 
     @property
     def has_errors(self) -> bool:
-        return any(d.severity is Severity.ERROR for d in self.items)
+        return self._errors > 0
+
+    @property
+    def full(self) -> bool:
+        """Whether further problems would only be counted."""
+        return len(self.items) >= MAX_PER_FILE

@@ -17,9 +17,12 @@ from PIL import Image, UnidentifiedImageError
 
 SUPPORTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 _TAIL_BYTES = 64 * 1024
-# Pillow refuses to open anything above twice its MAX_IMAGE_PIXELS (a decompression bomb);
-# [check] max_image_megapixels cannot go above this.
-PILLOW_MEGAPIXEL_CEILING = 2 * (Image.MAX_IMAGE_PIXELS or 0) // 1_000_000
+#: The most pixels a post image may have: Pillow's default guard against decompression
+#: bombs (``Image.MAX_IMAGE_PIXELS``). Branding opens nothing larger, so `campaign check`
+#: refuses what `campaign render` could not open: [check] max_image_megapixels may lower
+#: it, never raise it. The one constant both use (campaign.branding imports it from here).
+MAX_IMAGE_PIXELS = 89_478_485
+MAX_IMAGE_MEGAPIXELS = MAX_IMAGE_PIXELS / 1_000_000
 _HEIF_BRANDS = (b"heic", b"heix", b"heif", b"mif1", b"msf1", b"avif")
 
 
@@ -42,7 +45,8 @@ class ImageProblem(ValueError):
 
 
 def probe_image(path: Path, max_megapixels: float) -> ImageHeader:
-    """Identify ``path`` as a complete JPEG, PNG or WebP under the pixel limit."""
+    """Identify ``path`` as a complete JPEG, PNG or WebP under the pixel limit
+    (``max_megapixels``, or :data:`MAX_IMAGE_MEGAPIXELS` if that is lower)."""
     try:
         stream = path.open("rb")
     except OSError as exc:
@@ -70,7 +74,7 @@ def probe_image(path: Path, max_megapixels: float) -> ImageHeader:
                 f"this is a {fmt} image; use JPEG, PNG or WebP. Export or save it again as JPEG."
             )
         header = ImageHeader(SUPPORTED_FORMATS[fmt], width, height, mode)
-        if header.megapixels > max_megapixels:
+        if header.width * header.height > min(max_megapixels * 1_000_000, MAX_IMAGE_PIXELS):
             raise ImageProblem(_too_many_pixels_message(header, max_megapixels))
         if not _is_complete(stream, header.format):
             raise ImageProblem(
@@ -117,9 +121,11 @@ def _unidentified_message(head: bytes) -> str:
 
 def _too_many_pixels_message(header: ImageHeader | None, max_megapixels: float) -> str:
     size = f" ({header.width}×{header.height}, {header.megapixels:.0f} MP)" if header else ""
-    limit = max_megapixels if header else min(max_megapixels, PILLOW_MEGAPIXEL_CEILING)
+    if max_megapixels < MAX_IMAGE_MEGAPIXELS:
+        limit = f"{max_megapixels:g} megapixels ([check] max_image_megapixels in config.toml)"
+    else:
+        limit = f"{MAX_IMAGE_MEGAPIXELS:.1f} megapixels, the most an image can have to be branded"
     return (
-        f"the image is too large{size}: the limit is {limit:g} megapixels "
-        "([check] max_image_megapixels in config.toml). Scale it down, for example "
+        f"the image is too large{size}: the limit is {limit}. Scale it down, for example "
         "to 4000 pixels on the long side."
     )

@@ -6,8 +6,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from rich.table import Table
+from rich.text import Text
 
 from campaign.post import Post
+from campaign.text_patterns import visible
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -53,7 +55,11 @@ def plan_table(
         text = first_line[0][:60] if first_line else ""
         if len(post.images) > 1:
             text = f"[{len(post.images)} images] {text}"
-        table.add_row(when, post.id, channel, state, post.language, text, style=style)
+        # Text from the post is shown as it is written: never read as rich markup ("[red]",
+        # "[link=…]"), with invisible characters made visible.
+        table.add_row(
+            when, Text(post.id), channel, state, post.language, Text(visible(text)), style=style
+        )
     return table
 
 

@@ -14,7 +14,25 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from campaign.config import ChannelName, Ratio
 
-NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# Everything a post can hold is bounded, so that no file costs more to check than its
+# size: far above what any platform takes (Facebook: 63,206 characters), far below harm.
+MAX_TEXT = 70_000
+MAX_SHORT_TEXT = 2_000
+MAX_TAGS = 30
+MAX_TAG_LENGTH = 50
+MAX_IMAGES = 30
+
+
+def _text(max_length: int, min_length: int = 0) -> Any:
+    return StringConstraints(
+        strip_whitespace=bool(min_length), min_length=min_length or None, max_length=max_length
+    )
+
+
+NonEmptyText = Annotated[str, _text(MAX_SHORT_TEXT, 1)]
+Text = Annotated[str, _text(MAX_TEXT)]
+ShortText = Annotated[str, _text(MAX_SHORT_TEXT)]
+Tag = Annotated[str, _text(MAX_TAG_LENGTH, 1)]
 FocusWord = Literal["center", "top", "bottom", "left", "right"]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 BrandTemplate = Literal["band", "corner", "none"]
@@ -27,7 +45,7 @@ class _Block(BaseModel):
 class ImageEntry(_Block):
     """One image of the post; several make a carousel (Instagram) or album (Facebook)."""
 
-    file: NonEmptyText = Field(
+    file: Annotated[str, _text(255, 1)] = Field(
         description="Image file name, relative to the post file (JPEG, PNG or WebP).",
         examples=["2021-09-15-demokratidagen.jpg"],
     )
@@ -62,11 +80,11 @@ class BrandBlock(_Block):
 class FacebookBlock(_Block):
     """Settings for Facebook only."""
 
-    caption: str | None = Field(None, description="Replaces `caption` on Facebook.")
+    caption: Text | None = Field(None, description="Replaces `caption` on Facebook.")
     ratio: Ratio | Literal["original"] | None = Field(
         None, description="Shape of the images on Facebook. Default: [render] in config.toml."
     )
-    link: str | None = Field(
+    link: ShortText | None = Field(
         None,
         description="A link shown with the post (http or https).",
         examples=["https://www.sodertalje.se/"],
@@ -76,13 +94,13 @@ class FacebookBlock(_Block):
 class InstagramBlock(_Block):
     """Settings for Instagram only."""
 
-    caption: str | None = Field(None, description="Replaces `caption` on Instagram.")
+    caption: Text | None = Field(None, description="Replaces `caption` on Instagram.")
     ratio: Ratio | None = Field(
         None,
         description="Shape of the images on Instagram: 4:5 (portrait), 1:1 or 1.91:1 "
         "(landscape). Default: [render] instagram_ratio in config.toml.",
     )
-    first_comment: str | None = Field(
+    first_comment: Text | None = Field(
         None, description="Posted as the first comment right after the post."
     )
 
@@ -96,7 +114,7 @@ class PostFile(_Block):
         title="Campaign post",
     )
 
-    publish_at: NonEmptyText = Field(
+    publish_at: Annotated[str, _text(100, 1)] = Field(
         description="When to publish: local time in the campaign's time zone "
         "(2021-09-15 09:00) or ISO 8601 with an offset (2021-09-15T09:00+02:00).",
         examples=["2021-09-15 09:00"],
@@ -105,14 +123,16 @@ class PostFile(_Block):
     channels: list[ChannelName] | None = Field(
         None,
         min_length=1,
+        max_length=10,
         description="Where to publish. Default: every channel enabled in config.toml.",
     )
-    caption: str | None = Field(
+    caption: Text | None = Field(
         None,
         description="The text of the post. Required unless each channel block has its own.",
     )
     images: list[ImageEntry] = Field(
         default_factory=list,
+        max_length=MAX_IMAGES,
         description="One or more images. Only a Facebook-only post may have none.",
     )
     brand: BrandBlock | Literal["none"] | None = Field(
@@ -125,8 +145,10 @@ class PostFile(_Block):
         pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$",
         description="Language of the post (sv, en, ar, fi …). Default: config.toml's language.",
     )
-    tags: list[NonEmptyText] = Field(
-        default_factory=list, description="Words for grouping posts in reports."
+    tags: list[Tag] = Field(
+        default_factory=list,
+        max_length=MAX_TAGS,
+        description="Words for grouping posts in reports.",
     )
     facebook: FacebookBlock | None = None
     instagram: InstagramBlock | None = None

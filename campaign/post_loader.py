@@ -21,11 +21,14 @@ from campaign.config import Config
 from campaign.diagnostics import Diagnostic, DiagnosticSink, Position, Severity
 from campaign.post import Post
 from campaign.post_format import BrandBlock, FacebookBlock, InstagramBlock, PostFile
+from campaign.post_reader import PostFileProblem, read_post_file
 from campaign.rules.captions import check_captions, check_readability
+from campaign.rules.characters import check_characters
 from campaign.rules.context import PostCheck
 from campaign.rules.images import check_images
 from campaign.rules.naming import check_channels_enabled, check_file_name
 from campaign.rules.schedule import check_schedule
+from campaign.rules.tags import check_tags
 from campaign.timeparse import PublishTime, TimeProblem, parse_publish_time
 from campaign.validation_messages import did_you_mean, explain_errors
 from campaign.yaml_source import parse_yaml
@@ -66,6 +69,8 @@ def find_post_files(paths: Iterable[Path]) -> list[tuple[Path, Path]]:
     """(post file, root of its images) for each file given or found in each folder given.
 
     Folders whose names start with ``.`` or ``_`` are skipped (``_archive``, ``.git``).
+    Links to folders are never followed; a link named like a post is listed, for
+    :func:`load_post` to refuse.
     """
     found: list[tuple[Path, Path]] = []
     for path in paths:
@@ -132,12 +137,15 @@ def load_post(path: Path, root: Path, config: Config) -> tuple[Post | None, list
     ``root`` is the resolved folder its images must stay inside.
     """
     sink = DiagnosticSink(path)
-    text = _read_text(path, sink)
-    parsed = parse_yaml(text, sink) if text is not None else None
+    text = _read_text(path, sink, config.check.max_post_bytes)
+    if text is None:
+        return None, sink.items
+    parsed = parse_yaml(text, sink)
     if parsed is None:
         return None, sink.items
     raw, source = parsed
     check = PostCheck(path, root, config, source, sink)
+    check_characters(check, text)
     if not isinstance(raw, dict):
         sink.error(
             Position(1, 1),
@@ -152,17 +160,18 @@ def load_post(path: Path, root: Path, config: Config) -> tuple[Post | None, list
     check_channels_enabled(check)
     check_captions(check)
     check_readability(check)
+    check_tags(check)
     images = check_images(check)
     if sink.has_errors or when is None or images is None:
         return None, sink.items
     return _build_post(check, path, when, images), sink.items
 
 
-def _read_text(path: Path, sink: DiagnosticSink) -> str | None:
+def _read_text(path: Path, sink: DiagnosticSink, max_bytes: int) -> str | None:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        sink.error(Position(1, 1), "file-unreadable", f"the file cannot be read: {exc.strerror}.")
+        data = read_post_file(path, max_bytes)
+    except PostFileProblem as problem:
+        sink.error(Position(1, 1), problem.code, str(problem))
         return None
     try:
         return data.decode("utf-8-sig")

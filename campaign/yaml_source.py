@@ -9,6 +9,8 @@ day rather than the number 540, and a date stays text for the time rules to read
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Iterator
 from typing import Any
 
 import yaml
@@ -29,6 +31,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 
 
 FieldPath = tuple[str | int, ...]
+#: How deep mappings and lists may nest: a post needs four levels (images → 0 → focus → x).
+MAX_DEPTH = 16
 
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _TRUES = {"true", "True", "TRUE"}
@@ -47,15 +51,18 @@ class SourceMap:
     def __init__(self, root: yaml.Node | None = None, text: str = "") -> None:
         self._root = root
         self._text = text
+        self._keys: dict[int, dict[str, tuple[yaml.Node, yaml.Node]]] = {}
+        self._line_starts: list[int] | None = None
+        self._breaks: dict[FieldPath, tuple[str, list[int]]] = {}
+        self._indents: dict[int, int] = {}
 
     def _walk(self, path: FieldPath) -> tuple[yaml.Node | None, yaml.Node | None, int]:
         """(deepest node found along ``path``, the key node naming it, how deep it got)."""
         node, key_node, depth = self._root, None, 0
         for part in path:
+            found: tuple[yaml.Node | None, yaml.Node] | None
             if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-                found = next(
-                    ((k, v) for k, v in node.value if getattr(k, "value", None) == part), None
-                )
+                found = self._by_key(node).get(part)
             elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
                 found = (None, node.value[part]) if 0 <= part < len(node.value) else None
             else:
@@ -65,6 +72,18 @@ class SourceMap:
             key_node, node = found
             depth += 1
         return node, key_node, depth
+
+    def _by_key(self, node: yaml.MappingNode) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        """The (key, value) nodes of a mapping by key (the first of duplicates), built once:
+        a file with many problems asks for many positions, each found in constant time."""
+        index = self._keys.get(id(node))
+        if index is None:
+            index = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    index.setdefault(str(key_node.value), (key_node, value_node))
+            self._keys[id(node)] = index
+        return index
 
     def of(self, path: FieldPath) -> Position:
         """The position of the value at ``path``, or of its nearest enclosing value."""
@@ -86,23 +105,55 @@ class SourceMap:
         """The position of character ``offset`` inside the text value at ``path``.
 
         Exact for literal blocks (``caption: |``), where each line of the value is a
-        line of the file; elsewhere the start of the value.
+        line of the file; elsewhere the start of the value. Each lookup is a binary
+        search in line indexes built once, so many findings in one text stay cheap.
         """
         node, _, depth = self._walk(path)
         start = _start(node) if node is not None else Position(1, 1)
         if depth != len(path) or getattr(node, "style", None) != "|":
             return start
-        line_index = text.count("\n", 0, offset)
-        line_start = text.rfind("\n", 0, offset) + 1
+        breaks = self._breaks_of(path, text)
+        line_index = bisect_right(breaks, offset - 1)
+        line_start = breaks[line_index - 1] + 1 if line_index else 0
         indent = self._block_indent(start.line)
         return Position(start.line + 1 + line_index, indent + 1 + offset - line_start)
 
+    def _breaks_of(self, path: FieldPath, text: str) -> list[int]:
+        """The offsets of the line breaks in ``text`` (the value at ``path``), found once."""
+        cached = self._breaks.get(path)
+        if cached is None or cached[0] is not text:
+            cached = (text, [m.start() for m in re.finditer("\n", text)])
+            self._breaks[path] = cached
+        return cached[1]
+
     def _block_indent(self, indicator_line: int) -> int:
         """The column (0-based) where the text lines of a literal block begin."""
-        for line in self._text.splitlines()[indicator_line:]:
+        indent = self._indents.get(indicator_line)
+        if indent is None:
+            indent = self._indents[indicator_line] = self._find_indent(indicator_line)
+        return indent
+
+    def _find_indent(self, indicator_line: int) -> int:
+        if self._line_starts is None:
+            self._line_starts = [0, *(m.end() for m in re.finditer("\n", self._text))]
+        for start in self._line_starts[indicator_line:]:
+            end = self._text.find("\n", start)
+            line = self._text[start : end if end != -1 else len(self._text)]
             if line.strip():
                 return len(line) - len(line.lstrip(" "))
         return 0
+
+    def strings(self) -> Iterator[yaml.ScalarNode]:
+        """Every scalar of the document, keys included, in file order."""
+        stack: list[yaml.Node] = [self._root] if self._root is not None else []
+        while stack:
+            node = stack.pop()
+            if isinstance(node, yaml.ScalarNode):
+                yield node
+            elif isinstance(node, yaml.MappingNode):
+                stack.extend(part for pair in reversed(node.value) for part in reversed(pair))
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(reversed(node.value))
 
 
 def _start(node: yaml.Node) -> Position:
@@ -110,13 +161,19 @@ def _start(node: yaml.Node) -> Position:
 
 
 def parse_yaml(text: str, sink: DiagnosticSink) -> tuple[Any, SourceMap] | None:
-    """Parse one YAML document; on a syntax error, report it and return None."""
+    """Parse one YAML document; on a syntax error, an anchor or alias, or nesting deeper
+    than :data:`MAX_DEPTH`, report it and return None."""
+    if ("&" in text or "*" in text) and _report_anchors(text, sink):
+        return None
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         position = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
         problem = exc.problem or exc.context or "the file is not valid YAML"
+        if "nesting depth" in problem:
+            _too_deep(sink, position)
+            return None
         sink.error(
             position,
             "yaml-syntax",
@@ -131,23 +188,73 @@ def parse_yaml(text: str, sink: DiagnosticSink) -> tuple[Any, SourceMap] | None:
         return None
     if root is None:
         return None, SourceMap()
-    return _Converter(sink).value(root), SourceMap(root, text)
+    converter = _Converter(sink)
+    value = converter.value(root, 1)
+    if converter.too_deep:
+        return None
+    return value, SourceMap(root, text)
+
+
+def _report_anchors(text: str, sink: DiagnosticSink) -> bool:
+    """Report every anchor (``&name``) and alias (``*name``); whether there was one.
+
+    Posts never need them, and an alias repeats what it names without costing the
+    writer anything: a few lines can stand for millions of values, or for themselves.
+    Only files with a ``&`` or ``*`` anywhere are parsed this extra time.
+    """
+    found = False
+    try:
+        for event in yaml.parse(text, Loader=_BaseLoader):
+            if isinstance(event, yaml.AliasEvent):
+                what = f"`*{event.anchor}` repeats the value marked `&{event.anchor}`"
+            elif getattr(event, "anchor", None) is not None:
+                what = f"`&{event.anchor}` marks a value to repeat elsewhere"
+            else:
+                continue
+            found = True
+            mark = event.start_mark
+            sink.error(
+                Position(mark.line + 1, mark.column + 1),
+                "yaml-anchor",
+                f"{what}: anchors and aliases are not allowed in a post. Write the value out "
+                "in full, or if this is text that starts with '&' or '*', put it in quotes "
+                '"…".',
+            )
+    except yaml.YAMLError:
+        pass  # the syntax error is reported by the full parse
+    return found
+
+
+def _too_deep(sink: DiagnosticSink, position: Position) -> None:
+    sink.error(
+        position,
+        "yaml-depth",
+        f"lists and keys are nested more than {MAX_DEPTH} levels deep here; a post needs "
+        "at most four (images → file). Check the indentation and the brackets [ ] { }.",
+    )
 
 
 class _Converter:
-    """Walks a node tree into plain values, reporting duplicate and non-text keys."""
+    """Walks a node tree into plain values, reporting duplicate and non-text keys and
+    nesting deeper than :data:`MAX_DEPTH` (so never a RecursionError)."""
 
     def __init__(self, sink: DiagnosticSink) -> None:
         self.sink = sink
+        self.too_deep = False
 
-    def value(self, node: yaml.Node) -> Any:
+    def value(self, node: yaml.Node, depth: int) -> Any:
         if isinstance(node, yaml.ScalarNode):
             return _scalar(node)
+        if depth > MAX_DEPTH:
+            if not self.too_deep:
+                self.too_deep = True
+                _too_deep(self.sink, _start(node))
+            return None
         if isinstance(node, yaml.MappingNode):
-            return self.mapping(node)
-        return [self.value(item) for item in node.value]
+            return self.mapping(node, depth)
+        return [self.value(item, depth + 1) for item in node.value]
 
-    def mapping(self, node: yaml.MappingNode) -> dict[str, Any]:
+    def mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         first_lines: dict[str, int] = {}
         for key_node, value_node in node.value:
@@ -166,7 +273,7 @@ class _Converter:
                 )
                 continue
             first_lines[key] = key_node.start_mark.line + 1
-            result[key] = self.value(value_node)
+            result[key] = self.value(value_node, depth + 1)
         return result
 
 

@@ -14,6 +14,8 @@ INSTAGRAM_MAX_CHARACTERS = 2200
 INSTAGRAM_MAX_HASHTAGS = 30
 INSTAGRAM_MAX_MENTIONS = 20
 FACEBOOK_MAX_CHARACTERS = 63206
+#: Links in one text warned about one by one; the rest in one warning.
+MAX_LINK_WARNINGS = 5
 PLACEHOLDERS = ("TODO", "Skriv inläggets text här", "Beskriv vad bilden visar")
 
 
@@ -99,13 +101,21 @@ def _check_instagram_text(check: PostCheck, text: str, where: FieldPath, what: s
             f"the Instagram {what} mentions {len(mentions)} accounts; Instagram allows at most "
             f"{INSTAGRAM_MAX_MENTIONS}. Remove {len(mentions) - INSTAGRAM_MAX_MENTIONS}.",
         )
-    for url in find_urls(text):
+    urls = find_urls(text)
+    for url in urls[:MAX_LINK_WARNINGS]:
         check.sink.warning(
             check.source.in_text(where, text, url.start()),
             "instagram-link",
-            f"`{url.group()}` in the Instagram {what} will not be clickable there. Write "
+            f"`{url.group()[:200]}` in the Instagram {what} will not be clickable there. Write "
             '"link in bio", or give Instagram its own text without the link under '
             "`instagram:` → `caption:`.",
+        )
+    if len(urls) > MAX_LINK_WARNINGS:
+        check.sink.warning(
+            check.source.in_text(where, text, urls[MAX_LINK_WARNINGS].start()),
+            "instagram-link",
+            f"{len(urls) - MAX_LINK_WARNINGS:,} more web addresses in the Instagram {what} "
+            "will not be clickable there either.",
         )
 
 

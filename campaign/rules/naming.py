@@ -8,6 +8,8 @@ from campaign.rules.context import PostCheck
 from campaign.timeparse import PublishTime
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+#: A post's id is kept with each publication: at most this long.
+MAX_ID_LENGTH = 120
 DATED_ID = re.compile(r"(\d{4}-\d{2}-\d{2})-[A-Za-z0-9_-]+")
 
 
@@ -20,6 +22,14 @@ def check_file_name(check: PostCheck, post_id: str, when: PublishTime | None) ->
             f'the file name "{post_id}.yaml" has characters that cause trouble in links and '
             "on other computers. Use only a–z, 0–9 and '-' (write å, ä, ö as a, a, o), like "
             "2021-09-15-demokratidagen.yaml.",
+        )
+        return
+    if len(post_id) > MAX_ID_LENGTH:
+        check.sink.error(
+            check.at(),
+            "file-name",
+            f"the file name is {len(post_id)} characters long; at most {MAX_ID_LENGTH} are "
+            "kept with each publication. Use a shorter name, like 2021-09-15-demokratidagen.yaml.",
         )
         return
     dated = DATED_ID.fullmatch(post_id)

@@ -267,8 +267,10 @@ def _caption(text: str) -> tuple[tuple[str, ...], bool]:
 
 
 def _tags(stored: str | None) -> tuple[str, ...]:
-    """Tags as the store keeps them (",a,b,") as a tuple."""
-    return tuple(tag for tag in (stored or "").split(",") if tag)
+    """Tags as the store keeps them (",a,b,", see campaign.tag_text) as a tuple."""
+    from campaign.tag_text import split_tags
+
+    return split_tags(stored)
 
 
 def _web_address(url: str | None) -> str | None:

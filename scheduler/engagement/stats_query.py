@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, func, literal, select, true
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, literal, or_, select, true
 
+from campaign.tag_text import split_tags, tag_patterns
 from scheduler.store.models import Mode, Publication, Sample, State
 from scheduler.store.store import Store
 
@@ -247,11 +248,6 @@ def _utc(stored: str | None) -> datetime | None:
     return datetime.fromisoformat(stored).replace(tzinfo=UTC) if stored else None
 
 
-def split_tags(stored: str | None) -> tuple[str, ...]:
-    """The tags of ``",a,b,"`` as ``("a", "b")``."""
-    return tuple(filter(None, stored.split(","))) if stored else ()
-
-
 def first_line(caption: str | None) -> str:
     """The first line of a caption that has text, without surrounding spaces."""
     if not caption:
@@ -307,15 +303,15 @@ def _conditions(where: StatsFilter) -> list[ColumnElement[bool]]:
         conditions.append(func.lower(p.c.language) == func.lower(literal(where.language)))
     if where.tag is not None:
         # Stored as ",a,b,": a whole tag is ",tag,"; case is ignored the database's way.
-        pattern = "%," + _like_escape(where.tag) + ",%"
-        conditions.append(func.lower(p.c.tags).like(func.lower(literal(pattern)), escape="\\"))
+        tags = func.lower(p.c.tags)
+        matches = [
+            tags.like(func.lower(literal(pattern)), escape="\\")
+            for pattern in tag_patterns(where.tag)
+        ]
+        conditions.append(or_(*matches))
     start, end = where.bounds()
     if start is not None:
         conditions.append(p.c.published_at >= start)
     if end is not None:
         conditions.append(p.c.published_at < end)
     return [and_(*conditions)]
-
-
-def _like_escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
