@@ -89,8 +89,11 @@ def check(
     config = _config()
     missing = [p for p in paths or [] if not p.exists()]
     if missing:
-        for path in missing:
-            err.print(f"[red]error[/]: {path}: no such file or folder.")
+        from campaign.text_patterns import visible
+
+        for path in missing:  # a name may come from a pull request: shown, never as markup
+            err.print("[red]error[/]: ", end="")
+            err.print(f"{visible(str(path))}: no such file or folder.", markup=False)
         raise typer.Exit(2)
     result = load_campaign(config, paths or None)
     if output is OutputFormat.json:

@@ -272,3 +272,13 @@ def test_json_output_keeps_messages_readable(campaign: Campaign) -> None:
 
     messages = [d["message"] for d in json.loads(result.output)["diagnostics"]]
     assert any("\\x1b[31m" in m for m in messages)
+
+
+def test_a_missing_path_is_named_without_markup_or_escapes(campaign: Campaign) -> None:
+    campaign.config()
+    name = "posts/[link=file:evil]x[/link]\x1b[2J.yaml"
+
+    result = runner.invoke(app, ["--config", str(campaign.config_path), "check", name])
+
+    assert result.exit_code == 2
+    assert "[link=file:evil]x[/link]\\x1b[2J.yaml: no such file" in result.output
