@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from campaign.check_output import OutputFormat, as_github, as_json, print_text, summary_line
 from campaign.config import ChannelName, Config, ConfigError, load_config
@@ -70,7 +71,7 @@ def _config() -> Config:
         return load_config(State.config_path)
     except ConfigError as problem:
         for diagnostic in problem.diagnostics:
-            err.print(f"[red]config error[/]: {diagnostic}", markup=True)
+            err.print(f"[red]config error[/]: {escape(str(diagnostic))}", markup=True)
         raise typer.Exit(2) from None
 
 

@@ -6,6 +6,7 @@ files that hold them. Every problem is reported with the key and its line.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -13,22 +14,169 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import parse_qsl, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
+from campaign.config_messages import explain_config_errors
 from campaign.diagnostics import Diagnostic, DiagnosticSink, Position
-from campaign.validation_messages import did_you_mean, explain_errors
+from campaign.validation_messages import did_you_mean
 
 CONFIG_ENV = "CAMPAIGN_CONFIG"
 DEFAULT_CONFIG = Path("config.toml")
 ChannelName = Literal["facebook", "instagram"]
 CHANNELS: tuple[ChannelName, ...] = ("facebook", "instagram")
-_SECRET_WORDS = ("token", "password", "secret", "sessionid", "cookie")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg")
+#: A database URL's query keys whose value is a secret.
+_SECRET_QUERY_KEYS = ("password", "sslpassword")
+_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_ENCODE_HINT = (
+    "write these characters of a user name or password percent-encoded: / as %2F, @ as %40, "
+    ": as %3A, ? as %3F, # as %23, % as %25, a space as %20"
+)
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """``localhost``, 127.0.0.0/8 or ::1: this machine, so nothing leaves it."""
+    if not host:
+        return False
+    host = host.strip("[]").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def secure_url_problem(url: str) -> str | None:
+    """Why a secret must not be sent to ``url`` (None: it may): ``https`` with a host,
+    no user name or password of its own; ``http`` only to this machine (tests)."""
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        return "it is not a web address (a port that is not a number, or a stray character)"
+    if parts.scheme not in ("https", "http") or not host:
+        return "it must be a web address starting with https://, like https://graph.facebook.com"
+    if parts.username is not None or parts.password is not None:
+        return "it must not hold a user name or password (user:password@)"
+    if parts.scheme == "http" and not is_loopback_host(host):
+        return (
+            "it must start with https:// — over http:// the secret sent with each request "
+            "would cross the network unencrypted (http:// is only allowed to this machine, "
+            "127.0.0.1 or localhost, for tests)"
+        )
+    return None
+
+
+def env_name_problem(name: str) -> str | None:
+    """Why ``name`` is not an environment variable's name (None: it is one). A name is
+    letters, digits and _; one that looks random (a token, a password) is refused too."""
+    mixed_case = name != name.upper() and name != name.lower()
+    looks_random = (
+        len(name) > 64
+        or ("_" not in name and len(name) >= 20)
+        or (mixed_case and any(c.isdigit() for c in name))
+    )
+    if _ENV_NAME.match(name) and not looks_random:
+        return None
+    return (
+        "this must be the NAME of an environment variable (letters, digits and _, not "
+        "starting with a digit, like CAMPAIGN_FACEBOOK_TOKEN), and the value given is not "
+        "one. Put the variable's name here and the secret itself in the environment; if a "
+        "secret was written here, it is in git now: replace it (rotate it) as well."
+    )
+
+
+def database_url_problem(url: str) -> str | None:
+    """Why ``url`` is not a well-formed database URL (None: it is), never quoting it: it may
+    hold a password. ``sqlite:///file``, or ``postgresql+psycopg://user:pw@host:port/db``."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or scheme not in DATABASE_SCHEMES:
+        return (
+            "it must start with sqlite:/// (a file) or postgresql+psycopg:// (a server), like "
+            "postgresql+psycopg://campaign@db.example:5432/campaign"
+        )
+    if scheme == "sqlite":
+        if rest and not rest.startswith("/"):
+            return "a SQLite URL is sqlite:/// and a file's path (three slashes)"
+        return None
+    if any(character.isspace() or ord(character) < 32 for character in url):
+        return f"it holds a space or a control character; {_ENCODE_HINT}"
+    if "#" in rest:
+        return f"it holds a #; {_ENCODE_HINT}"
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    return _server_url_problem(rest[:cut], rest[cut:])
+
+
+def _server_url_problem(authority: str, tail: str) -> str | None:
+    """``user:password@host:port`` and ``/database?query`` of a server's URL."""
+    if "@" in tail:
+        return (
+            "the user name or password holds a character that ends it early, so the host "
+            f"cannot be told from the password; {_ENCODE_HINT}"
+        )
+    userinfo, _, hostport = authority.rpartition("@")
+    if "@" in userinfo:
+        return f"the password holds an @; {_ENCODE_HINT}"
+    if _PERCENT.search(userinfo) or _PERCENT.search(tail):
+        return f"a % is not followed by two hexadecimal digits; {_ENCODE_HINT}"
+    if hostport.startswith("["):
+        host, bracket, port_part = hostport[1:].partition("]")
+        if not bracket or (port_part and not port_part.startswith(":")):
+            return "an IPv6 address must be written in brackets, like [::1]:5432"
+        port = port_part[1:] if port_part else None
+    else:
+        host, colon, port_text = hostport.partition(":")
+        port = port_text if colon else None
+        if not re.fullmatch(r"[A-Za-z0-9._~!$&'()*+,;=%-]*", host):
+            return f"the host name holds a character a host name cannot have; {_ENCODE_HINT}"
+    if port is not None and not (port.isdigit() and 1 <= int(port) <= 65535):
+        return "the port (after the host and a colon) must be a number from 1 to 65535, like 5432"
+    return None
+
+
+def database_url_has_password(url: str) -> bool:
+    """Whether a (well-formed) database URL holds a password: ``user:pw@`` or ``?password=``."""
+    scheme, _, rest = url.partition("://")
+    if scheme == "sqlite":
+        return False
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    userinfo, at, _ = rest[:cut].rpartition("@")
+    if at and userinfo.partition(":")[2]:
+        return True
+    query = rest[cut:].partition("?")[2]
+    return any(key.lower() in _SECRET_QUERY_KEYS and value for key, value in parse_qsl(query))
+
+
+def _env_name(name: str) -> str:
+    if problem := env_name_problem(name):
+        raise ValueError(problem)
+    return name
+
+
+#: The name of an environment variable that holds a secret (never the secret itself).
+EnvName = Annotated[str, AfterValidator(_env_name)]
+#: Lists in TOML; every item of the stated type, nothing converted.
+Texts = Annotated[tuple[StrictStr, ...], Field(strict=False)]
+Numbers = Annotated[tuple[StrictFloat, ...], Field(strict=False)]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: "45" is not 45 and "yes" is not true; a wrong type is reported, never guessed.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class CampaignSection(_Section):
@@ -38,7 +186,7 @@ class CampaignSection(_Section):
     timezone: str = "Europe/Stockholm"
     posts: str = "posts"
     language: str = "sv"
-    hashtags: tuple[str, ...] = ()
+    hashtags: Texts = ()
 
 
 class CheckSection(_Section):
@@ -53,7 +201,13 @@ class CheckSection(_Section):
     max_post_bytes: int = Field(256 * 1024, ge=1024, le=16 * 1024 * 1024)
 
 
-HexColour = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]
+HexColour = Annotated[
+    str,
+    Field(
+        pattern=r"^#[0-9A-Fa-f]{6}$",
+        description='Write a colour as # and six hexadecimal digits, like "#1B365D".',
+    ),
+]
 Ratio = Literal["4:5", "1:1", "1.91:1"]
 
 
@@ -78,7 +232,7 @@ class RenderSection(_Section):
     width: int = Field(1080, ge=320, le=1440)
     jpeg_quality: int = Field(88, ge=60, le=95)
     instagram_ratio: Ratio = "4:5"
-    facebook_ratio: Ratio | Literal["original"] = "4:5"
+    facebook_ratio: Literal["4:5", "1:1", "1.91:1", "original"] = "4:5"
 
 
 class FacebookSection(_Section):
@@ -86,9 +240,21 @@ class FacebookSection(_Section):
 
     enabled: bool = True
     page_id: str = ""
-    api_version: str = Field("v24.0", pattern=r"^v\d+\.\d+$")
-    graph_url: str = Field("https://graph.facebook.com", pattern=r"^https?://")
-    token_env: str = "CAMPAIGN_FACEBOOK_TOKEN"
+    api_version: str = Field(
+        "v24.0",
+        pattern=r"^v\d+\.\d+$",
+        description='Write the Graph API version as v, a number, a dot and a number: "v24.0".',
+    )
+    # The Page token is sent here with every request: https only (http to loopback for tests).
+    graph_url: str = "https://graph.facebook.com"
+    token_env: EnvName = "CAMPAIGN_FACEBOOK_TOKEN"
+
+    @field_validator("graph_url")
+    @classmethod
+    def _secure(cls, url: str) -> str:
+        if problem := secure_url_problem(url):
+            raise ValueError(f"the Page token is sent to this address, and {problem}.")
+        return url
 
 
 class InstagramSection(_Section):
@@ -97,7 +263,7 @@ class InstagramSection(_Section):
     enabled: bool = True
     username: str = ""
     session_file: str = "~/.config/campaign/instagram-session.json"
-    password_env: str = "CAMPAIGN_INSTAGRAM_PASSWORD"
+    password_env: EnvName = "CAMPAIGN_INSTAGRAM_PASSWORD"
 
 
 class ChannelsSection(_Section):
@@ -111,14 +277,16 @@ class DatabaseSection(_Section):
     """[database]: where publications, attempts and engagement are kept."""
 
     # SQLAlchemy URL; a relative SQLite path is relative to the config file.
-    url: str = Field("sqlite:///campaign.db", pattern=r"^(sqlite|postgresql(\+psycopg)?)://")
+    url: str = "sqlite:///campaign.db"
     # An environment variable that, when set, replaces `url` (a URL with a password).
-    url_env: str = "CAMPAIGN_DATABASE_URL"
+    url_env: EnvName = "CAMPAIGN_DATABASE_URL"
 
     @field_validator("url")
     @classmethod
-    def _no_password(cls, url: str) -> str:
-        if re.match(r"^[a-z+]+://[^/@]*:[^/@]*@", url):
+    def _well_formed_without_password(cls, url: str) -> str:
+        if problem := database_url_problem(url):
+            raise ValueError(f"this is not a well-formed database URL: {problem}.")
+        if database_url_has_password(url):
             raise ValueError(
                 "this URL holds a password, and config.toml is in git. Remove the password "
                 "and put the full URL in the environment variable named by `url_env`."
@@ -153,14 +321,14 @@ class SchedulerSection(_Section):
 class NotifySection(_Section):
     """[notify]: who hears about failures, missed posts, paused channels, unknowns."""
 
-    email_to: tuple[str, ...] = ()
+    email_to: Texts = ()
     email_from: str = ""
     smtp_host: str = ""
     smtp_port: int = Field(587, ge=1, le=65535)
     smtp_security: Literal["starttls", "ssl", "none"] = "starttls"
     smtp_user: str = ""
-    smtp_password_env: str = "CAMPAIGN_SMTP_PASSWORD"
-    webhook_url_env: str = "CAMPAIGN_ALERT_WEBHOOK"
+    smtp_password_env: EnvName = "CAMPAIGN_SMTP_PASSWORD"
+    webhook_url_env: EnvName = "CAMPAIGN_ALERT_WEBHOOK"
     webhook_format: Literal["slack", "teams", "json"] = "json"
     max_per_hour: int = Field(20, ge=1)
     timeout_seconds: float = Field(20, gt=0, le=300)
@@ -170,7 +338,7 @@ class EngagementSection(_Section):
     """[engagement]: when published posts are sampled for their counts."""
 
     # Ages after publishing, in hours: 1 h, 6 h, 24 h, 3 days, 7 days, 30 days.
-    ages_hours: tuple[float, ...] = Field((1, 6, 24, 72, 168, 720), min_length=1)
+    ages_hours: Numbers = Field((1, 6, 24, 72, 168, 720), min_length=1)
     check_minutes: float = Field(5, ge=0.1)
 
     @field_validator("ages_hours")
@@ -255,7 +423,8 @@ class Config:
     @property
     def database_url(self) -> str:
         """[database] url, a relative SQLite file made relative to the config file."""
-        url = os.environ.get(self.settings.database.url_env) or self.settings.database.url
+        from_env = os.environ.get(self.settings.database.url_env, "").strip()
+        url = from_env or self.settings.database.url
         prefix = "sqlite:///"
         if url.startswith(prefix) and url[len(prefix) :] not in ("", ":memory:"):
             file = Path(url[len(prefix) :]).expanduser()
@@ -323,10 +492,10 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         settings = ConfigFile.model_validate(raw)
     except ValidationError as exc:
-        for problem in explain_errors(exc.errors(), ConfigFile, _dotted):
-            keys = tuple(str(part) for part in problem.loc)
+        for loc, message in explain_config_errors(exc.errors(), ConfigFile):
+            keys = tuple(str(part) for part in loc if isinstance(part, str))
             position = positions.get(keys) or positions.get(keys[:-1]) or Position(1, 1)
-            sink.error(position, "config-invalid", _secret_hint(keys) or problem.message)
+            sink.error(position, "config-invalid", message)
         raise ConfigError(sink.items) from None
     return _checked(settings, path.parent.resolve(), path, sink, positions)
 
@@ -338,6 +507,7 @@ def _checked(
     sink: DiagnosticSink,
     positions: dict[tuple[str, ...], Position],
 ) -> Config:
+    _check_secrets_paths(settings, sink, positions)
     where = positions.get(("campaign", "timezone"), Position(1, 1))
     try:
         ZoneInfo(settings.campaign.timezone)
@@ -362,19 +532,34 @@ def _checked(
     return config
 
 
-def _dotted(loc: tuple[str | int, ...]) -> str:
-    return f"`{'.'.join(str(part) for part in loc)}`"
-
-
-def _secret_hint(loc: tuple[str, ...]) -> str | None:
-    key = loc[-1].lower() if loc else ""
-    if any(word in key for word in _SECRET_WORDS) and not key.endswith(("_env", "_file")):
-        return (
-            f"`{loc[-1]}` looks like a secret. Secrets never go in config.toml (it is in git): "
-            "put the secret in an environment variable and name that variable with the "
-            "`token_env` or `password_env` key."
+def _check_secrets_paths(
+    settings: ConfigFile, sink: DiagnosticSink, positions: dict[tuple[str, ...], Position]
+) -> None:
+    """Where secrets would go: the database URL in the environment, the SMTP password."""
+    database = settings.database
+    value = os.environ.get(database.url_env, "").strip()
+    if value and (problem := database_url_problem(value)):
+        sink.error(
+            positions.get(("database", "url_env")) or positions.get(("database",), Position(1, 1)),
+            "config-database-url",
+            f"the environment variable {database.url_env} (named by `url_env` in [database]) "
+            f"does not hold a well-formed database URL: {problem}.",
         )
-    return None
+    notify = settings.notify
+    if (
+        notify.smtp_user
+        and notify.smtp_security == "none"
+        and not is_loopback_host(notify.smtp_host)
+    ):
+        sink.error(
+            positions.get(("notify", "smtp_security"))
+            or positions.get(("notify",), Position(1, 1)),
+            "config-smtp-clear",
+            '`smtp_security` in [notify] is "none" while `smtp_user` is set: the SMTP password '
+            f"would cross the network to {notify.smtp_host or 'the mail server'} unencrypted. "
+            'Use "starttls" (port 587) or "ssl" (port 465); "none" is only for a mail server on '
+            "this machine (127.0.0.1 or localhost).",
+        )
 
 
 def _toml_error_position(message: str) -> tuple[int, int]:

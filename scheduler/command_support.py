@@ -1,5 +1,5 @@
 """What the runtime commands share: opening the store (and the one-daemon lock) with
-errors turned into messages and exit codes."""
+errors turned into messages and exit codes (never a traceback, never a password)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from contextlib import contextmanager
 
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.exc import DBAPIError
 
 from scheduler.daemon_lock import AlreadyRunning, DaemonLock
-from scheduler.store.engine import StoreError
+from scheduler.redaction import redact
+from scheduler.store.engine import StoreError, describe_database
 from scheduler.store.store import Store
 
 
@@ -27,11 +29,21 @@ def opened_store(url: str, err: Console, *, locked: bool = False) -> Iterator[St
     """The store at ``url``; ``locked``: also hold the one-daemon lock while inside."""
     lock = None
     if locked:
-        lock = DaemonLock.for_url(url)
         try:
+            lock = DaemonLock.for_url(url)
             lock.acquire()
         except AlreadyRunning as problem:
             err.print(f"[red]error[/]: {escape(str(problem))}")
+            raise CommandExit(2) from None
+        except StoreError as problem:
+            err.print(f"[red]error[/]: database: {escape(str(problem))}")
+            raise CommandExit(2) from None
+        except DBAPIError as problem:  # the lock of a server database is taken on the server
+            err.print(
+                f"[red]error[/]: database: cannot reach {escape(describe_database(url))} to "
+                f"take the scheduler's lock: {escape(redact(str(problem.orig)) or '')}. Check "
+                "\\[database] url (or the variable named by url_env) and that the server runs."
+            )
             raise CommandExit(2) from None
     try:
         try:

@@ -12,7 +12,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Literal
 
-from scheduler.redaction import RedactingFilter
+from scheduler.redaction import RedactingFilter, install_http_library_redaction
 
 LogFormat = Literal["text", "json"]
 _STANDARD = set(vars(logging.makeLogRecord({})))
@@ -46,6 +46,7 @@ def configure_logging(log_format: LogFormat = "text", level: int = logging.INFO)
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
         )
     handler.addFilter(RedactingFilter())
+    install_http_library_redaction()
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

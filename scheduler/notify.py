@@ -19,9 +19,14 @@ The rules, in full:
   ``delivered_at`` in the store within the last hour counts as one message already sent.
 - **No target configured.** Each alert is logged once at WARNING (journald keeps it) and
   marked delivered.
-- **Secrets.** The SMTP password and the webhook URL (and its path, which ``requests``
-  puts into its errors) are registered with :mod:`scheduler.redaction`; every text sent
-  and every line logged is passed through ``redact()``.
+- **Secrets.** The SMTP password and the whole webhook URL are registered with
+  :mod:`scheduler.redaction`; every text sent and every line logged is passed through
+  ``redact()``. The webhook's path alone is never a secret (``/kampanj`` must not vanish
+  from a caption's link); where an HTTP library quotes it without its host (a
+  ``requests`` error, urllib3's request line) it is removed there, and only there.
+- **Where secrets may go.** A webhook URL must be ``https`` (``http`` only to a loopback
+  address, for tests); the config refuses an SMTP password over ``smtp_security = none``
+  to a host that is not loopback.
 - **Teams** gets an Adaptive Card in a ``"message"`` envelope: the format of Teams
   Workflows webhooks ("Post to a channel when a webhook request is received"), which
   replace the Office 365 connectors that Microsoft retires, and which the legacy incoming
@@ -44,14 +49,19 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import requests
 
-from campaign.config import Config, NotifySection
+from campaign.config import Config, NotifySection, is_loopback_host, secure_url_problem
 from scheduler.clock import Clock, system_clock
-from scheduler.redaction import redact, register_secret
+from scheduler.redaction import (
+    install_http_library_redaction,
+    redact,
+    redact_http_text,
+    register_secret,
+    register_secret_url,
+)
 from scheduler.store.models import Alert
 from scheduler.store.store import Store
 
@@ -199,6 +209,7 @@ class EmailTarget:
         to = ", ".join(self.recipients) or "nobody"
         self.description = f"e-mail to {to} via {where} ({settings.smtp_security})"
         self.problem: str | None = None
+        clear_text = settings.smtp_security == "none" and not is_loopback_host(settings.smtp_host)
         if not settings.smtp_host:
             self.problem = "[notify] email_to is set but smtp_host is empty"
         elif not self.recipients:
@@ -207,6 +218,11 @@ class EmailTarget:
             self.problem = (
                 f"[notify] smtp_user is set but the environment variable "
                 f"{settings.smtp_password_env} is empty"
+            )
+        elif settings.smtp_user and clear_text:
+            self.problem = (
+                "[notify] smtp_security = none would send the SMTP password unencrypted to "
+                f"{settings.smtp_host}: use starttls or ssl"
             )
 
     def send(self, message: Message) -> None:
@@ -250,13 +266,18 @@ class WebhookTarget:
         self.format = fmt
         self.timeout = timeout
         self.description = f"webhook ({fmt}) from ${variable}"
+        self.problem: str | None = None
+        if problem := secure_url_problem(url):
+            self.problem = f"the webhook URL in ${variable} is not used: {problem}"
 
     def send(self, message: Message) -> None:
+        if self.problem:
+            raise DeliveryError(self.problem)
         payload = webhook_payload(message, self.format)
         try:
             response = requests.post(self.url, json=payload, timeout=self.timeout)
         except requests.RequestException as exc:
-            raise DeliveryError(_describe(exc)) from None
+            raise DeliveryError(_describe(exc, http=True)) from None
         with response:
             if not 200 <= response.status_code < 300:
                 excerpt = _clean(response.text[:200])
@@ -320,22 +341,19 @@ def _teams_card(message: Message) -> dict[str, Any]:
     }
 
 
-def _describe(exc: BaseException) -> str:
-    """An exception in one redacted line (no traceback: library errors quote URLs)."""
+def _describe(exc: BaseException, *, http: bool = False) -> str:
+    """An exception in one redacted line (no traceback: library errors quote URLs);
+    ``http``: an HTTP library's error, which quotes the webhook's path without its host."""
     if isinstance(exc, DeliveryError):
         return _clean(str(exc))
-    text = _clean(str(exc))
+    text = _clean(redact_http_text(str(exc)) if http else str(exc))
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _register_url(url: str) -> None:
-    """The webhook URL is a secret, and so are its path and query on their own."""
-    register_secret(url)
-    parts = urlsplit(url)
-    register_secret(parts.path)
-    register_secret(parts.query)
-    if parts.query:
-        register_secret(f"{parts.path}?{parts.query}")
+    """The webhook URL is a secret as a whole (its path only in HTTP libraries' lines)."""
+    register_secret_url(url)
+    install_http_library_redaction()
 
 
 # The notifier -----------------------------------------------------------------------
@@ -390,11 +408,12 @@ class Notifier:
         url = env.get(settings.webhook_url_env, "").strip()
         if url:
             _register_url(url)
-            targets.append(
-                WebhookTarget(
-                    url, settings.webhook_format, settings.timeout_seconds, settings.webhook_url_env
-                )
+            webhook = WebhookTarget(
+                url, settings.webhook_format, settings.timeout_seconds, settings.webhook_url_env
             )
+            targets.append(webhook)
+            if webhook.problem:
+                problems.append(webhook.problem)
         return cls(
             targets,
             max_per_hour=settings.max_per_hour,

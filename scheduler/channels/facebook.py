@@ -86,7 +86,9 @@ class _GraphSession(requests.Session):
         prefix = facebook.FACEBOOK_GRAPH_URL
         if url.startswith(prefix):
             url = self._base + url[len(prefix) :]
-        headers = {**(headers or {}), "Authorization": f"Bearer {self._token}"}
+        headers = dict(headers or {})
+        if url.startswith(self._base):  # the token goes to the configured Graph API only
+            headers["Authorization"] = f"Bearer {self._token}"
         response = super().request(
             method,
             url,

@@ -14,24 +14,37 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import create_engine
+
+from campaign.config import database_url_problem
+from scheduler.redaction import register_secret
 
 BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "campaign_read_only"
 
 
 class StoreError(Exception):
-    """The database cannot be used; the message says why and what to do."""
+    """The database cannot be used; the message says why and what to do (never a password)."""
 
 
 def create_store_engine(url: str) -> Engine:
-    """An engine for ``url`` with this project's SQLite settings applied."""
+    """An engine for ``url`` with this project's SQLite settings applied.
+
+    Only a well-formed URL is taken; its password is registered with the redaction before
+    anything can print it, and no message here quotes the URL (only :func:`describe_database`).
+    """
+    if problem := database_url_problem(url):
+        raise StoreError(f"the database URL is not well formed: {problem}.")
     try:
         parsed = make_url(url)
-    except ArgumentError:
-        raise StoreError(f"[database] url: {url!r} is not a database URL.") from None
+    except (ArgumentError, ValueError):
+        raise StoreError(
+            "the database URL is not well formed. Write it as sqlite:///path/to/file.db or "
+            "postgresql+psycopg://user:password@host:5432/database."
+        ) from None
+    register_database_secrets(url, parsed)
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     try:
@@ -43,7 +56,7 @@ def create_store_engine(url: str) -> Engine:
             )
             _tune_sqlite(engine)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True)
+            engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
     except OSError as problem:
         raise StoreError(
             f"[database] url: cannot create the folder for {parsed.database}: "
@@ -55,6 +68,30 @@ def create_store_engine(url: str) -> Engine:
             "the project with its postgres extra: pip install '.[postgres]'."
         ) from None
     return engine
+
+
+def register_database_secrets(url: str, parsed: URL) -> None:
+    """The whole URL, its password, and any password in its query are secrets."""
+    register_secret(url)
+    register_secret(parsed.password if isinstance(parsed.password, str) else None)
+    for key, value in parsed.query.items():
+        if key.lower() in ("password", "sslpassword"):
+            for each in (value,) if isinstance(value, str) else value:
+                register_secret(each)
+
+
+def describe_database(url: URL | str) -> str:
+    """The database in words that hold no secret: the scheme, host, port and database name
+    (never the user's password, nor the query, which may hold one)."""
+    try:
+        parsed = url if isinstance(url, URL) else make_url(url)
+    except (ArgumentError, ValueError):
+        return "the database URL"
+    if parsed.get_backend_name() == "sqlite":
+        return f"SQLite file {parsed.database}" if parsed.database else "SQLite in memory"
+    port = f":{parsed.port}" if parsed.port else ""
+    host = parsed.host or "localhost"
+    return f"PostgreSQL database {parsed.database or '(default)'} on {host}{port}"
 
 
 def _switch_to_wal(cursor: Any) -> None:
