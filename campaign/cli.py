@@ -204,7 +204,15 @@ def schema(
     if output is None:
         print(text, end="")
     else:
-        output.write_text(text, encoding="utf-8")
+        from campaign.safe_output import UnsafeOutput, real_folder, write_file
+
+        try:
+            write_file(real_folder(output.parent) / output.name, text)
+        except (UnsafeOutput, OSError) as problem:
+            err.print(
+                f"[red]error[/]: {escape(str(output))} was not written: {escape(str(problem))}"
+            )
+            raise typer.Exit(2) from None
         out.print(f"Wrote {output}")
 
 

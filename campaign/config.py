@@ -434,11 +434,15 @@ class Config:
 
     @property
     def outbox_dir(self) -> Path:
-        return self.path(self.settings.publishing.outbox)
+        """Absolute, but links not resolved: campaign.safe_output must see (and refuse) them."""
+        return Path(
+            os.path.abspath(self.base_dir / Path(self.settings.publishing.outbox).expanduser())
+        )
 
     @property
     def build_dir(self) -> Path:
-        return (self.base_dir / self.settings.render.build).resolve()
+        """Absolute, but links not resolved: campaign.safe_output must see (and refuse) them."""
+        return Path(os.path.abspath(self.base_dir / self.settings.render.build))
 
     def path(self, relative: str) -> Path:
         """A path from the config file, relative to the config file's folder."""

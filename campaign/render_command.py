@@ -18,12 +18,24 @@ from campaign.branding.render_all import (
 from campaign.check_output import display_path
 from campaign.config import Config
 from campaign.post_loader import load_campaign
+from campaign.safe_output import UnsafeOutput
 
 
 def run_render(
     config: Config, paths: list[Path] | None, workers: int | None, out: Console, err: Console
 ) -> int:
-    """Render what changed; the exit code: 0 all rendered, 1 some posts failed, 2 set-up."""
+    """Render what changed; the exit code: 0 all rendered, 1 some posts failed, 2 set-up
+    (including a build folder that is a symbolic link: nothing is written through it)."""
+    try:
+        return _render(config, paths, workers, out, err)
+    except UnsafeOutput as problem:
+        err.print(f"[red]error[/]: {escape(str(problem))}")
+        return 2
+
+
+def _render(
+    config: Config, paths: list[Path] | None, workers: int | None, out: Console, err: Console
+) -> int:
     result = load_campaign(config, paths)
     broken = sorted({d.path for d in result.errors})
     for path in broken:

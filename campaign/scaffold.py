@@ -9,6 +9,7 @@ from pathlib import Path
 from string import Template
 
 from campaign.config import Config
+from campaign.safe_output import UnsafeOutput, create_new, lexical, real_folder
 from campaign.timeparse import PublishTime, parse_publish_time
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -50,10 +51,18 @@ def render_new_post(config: Config, path: Path, when: PublishTime) -> str:
 
 
 def create_post(config: Config, slug: str, at: str) -> Path:
-    """Write a new draft post file; refuses to overwrite an existing one."""
+    """Write a new draft post file; refuses to overwrite an existing one, and to write
+    into a posts folder that is a symbolic link or through a link at the file's name."""
     when = parse_publish_time(at, config.zone)
     path = new_post_path(config, slug, when)
-    if path.exists():
-        raise ScaffoldProblem(f"{path} already exists. Choose another name, or edit that file.")
-    path.write_text(render_new_post(config, path, when), encoding="utf-8")
+    try:
+        folder = real_folder(lexical(config.base_dir / config.campaign.posts), config.base_dir)
+        path = folder / path.name
+        create_new(path, render_new_post(config, path, when))
+    except UnsafeOutput as problem:
+        raise ScaffoldProblem(str(problem)) from None
+    except FileExistsError:
+        raise ScaffoldProblem(
+            f"{path} already exists. Choose another name, or edit that file."
+        ) from None
     return path

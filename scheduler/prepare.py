@@ -17,6 +17,7 @@ from campaign.branding.cache import FileDigests
 from campaign.branding.render_all import BrandSetupProblem, plan_renditions, render_campaign
 from campaign.config import ChannelName, Config
 from campaign.post import Post
+from campaign.safe_output import UnsafeOutput
 from scheduler.channels.base import MediaItem, PublishRequest
 
 
@@ -41,10 +42,10 @@ def prepare_posts(
     digests = FileDigests(config.build_dir)
     try:
         jobs = plan_renditions(posts, config, digests)
-    except BrandSetupProblem as problem:
+        digests.save()
+        report = render_campaign(jobs, workers)
+    except (BrandSetupProblem, UnsafeOutput) as problem:
         return [], {post.id: str(problem) for post in posts}
-    digests.save()
-    report = render_campaign(jobs, workers)
     problems: dict[str, str] = {}
     for job, reason in report.failed:
         image = job.post.images[job.index].file

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import shutil
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -13,8 +13,9 @@ from rich.table import Table
 
 from campaign.config import Config
 from campaign.post_loader import load_campaign
+from campaign.safe_output import UnsafeOutput, real_folder, refuse_link, remove_generated
 from scheduler.channels.factory import ChannelSetup, build_channels
-from scheduler.channels.outbox import OutboxChannel
+from scheduler.channels.outbox import OutboxChannel, clear_outbox
 from scheduler.clock import system_clock
 from scheduler.command_support import CommandExit, opened_store
 from scheduler.daemon import Daemon, WentOut
@@ -30,6 +31,8 @@ log = logging.getLogger("campaign.daemon")
 REHEARSAL_FOLDER = "rehearsal"
 #: A rehearsal's first post goes out this long after everything is prepared.
 REHEARSAL_LEAD = timedelta(seconds=2)
+#: The rehearsal database's files, deleted before each rehearsal (never its lock file).
+_REHEARSAL_DB = re.compile(r"rehearsal\.db(?:-wal|-shm|-journal)?")
 
 
 def run_daemon(
@@ -59,8 +62,11 @@ def _rehearse(config: Config, speed: float, out: Console, err: Console) -> int:
     if speed <= 0:
         err.print("[red]error[/]: --rehearse takes a speed above 0, such as 100000.")
         return 2
-    folder = config.build_dir / REHEARSAL_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder = real_folder(config.build_dir / REHEARSAL_FOLDER, root=config.base_dir)
+    except UnsafeOutput as problem:
+        err.print(f"[red]error[/]: {escape(str(problem))}")
+        return 2
     database = folder / "rehearsal.db"
     url = f"sqlite:///{database}"
     lock = DaemonLock.for_url(url)
@@ -70,12 +76,15 @@ def _rehearse(config: Config, speed: float, out: Console, err: Console) -> int:
         err.print(f"[red]error[/]: {escape(str(problem))}")
         return 2
     try:
-        for leftover in folder.glob("rehearsal.db*"):
-            if leftover.suffix != ".lock":
-                leftover.unlink()
-        shutil.rmtree(folder / "outbox", ignore_errors=True)
+        remove_generated(folder, _REHEARSAL_DB)
+        for name in ("rehearsal.db", "rehearsal.db-wal", "rehearsal.db-shm", "outbox"):
+            refuse_link(folder / name)
+        clear_outbox(folder / "outbox")
         with opened_store(url, err) as store:
             return _rehearse_with(config, store, folder, speed, out, err)
+    except UnsafeOutput as problem:
+        err.print(f"[red]error[/]: {escape(str(problem))}")
+        return 2
     finally:
         lock.release()
 
@@ -101,7 +110,9 @@ def _rehearse_with(
         folder / "outbox",
     )
     setups = {
-        name: ChannelSetup(OutboxChannel(name, folder / "outbox"), "this is a rehearsal")
+        name: ChannelSetup(
+            OutboxChannel(name, folder / "outbox", root=config.base_dir), "this is a rehearsal"
+        )
         for name in config.enabled_channels
     }
     daemon = Daemon(

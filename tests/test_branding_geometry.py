@@ -12,7 +12,11 @@ from campaign.branding.geometry import crop_box, target_size
 
 @pytest.mark.parametrize(
     ("ratio", "expected"),
-    [("4:5", (1080, 1350)), ("1:1", (1080, 1080)), ("1.91:1", (1080, 565))],
+    [
+        ("4:5", (1080, 1350)),
+        ("1:1", (1080, 1080)),
+        ("1.91:1", (1080, 566)),
+    ],  # 565 would be 1.9115:1, wider than 1.91:1,
 )
 def test_target_size_of_each_ratio_at_1080(ratio: str, expected: tuple[int, int]) -> None:
     assert target_size(ratio, 1080, (4000, 3000)) == expected

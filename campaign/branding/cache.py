@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 
 import PIL
 
 from campaign.branding.rendition import RenditionSpec
+from campaign.safe_output import UnsafeOutput, read_regular, real_folder, write_file
 
 DIGESTS_FILE = ".digests.json"
 # The code that draws a rendition: any change to it redoes every rendition.
@@ -40,8 +40,8 @@ class FileDigests:
     def __init__(self, build_dir: Path) -> None:
         self.path = build_dir / DIGESTS_FILE
         try:
-            self.known: dict[str, list] = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            self.known: dict[str, list] = json.loads(read_regular(self.path).decode("utf-8"))
+        except (OSError, ValueError, UnsafeOutput):
             self.known = {}
         self.changed = False
 
@@ -59,11 +59,10 @@ class FileDigests:
         return digest
 
     def save(self) -> None:
+        """Write the digests (atomically, through no symbolic link) if any changed."""
         if self.changed:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = self.path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(self.known, sort_keys=True), encoding="utf-8")
-            os.replace(temporary, self.path)
+            real_folder(self.path.parent)
+            write_file(self.path, json.dumps(self.known, sort_keys=True))
             self.changed = False
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 RATIOS: dict[str, Fraction] = {
@@ -9,6 +10,8 @@ RATIOS: dict[str, Fraction] = {
     "1:1": Fraction(1, 1),
     "1.91:1": Fraction(191, 100),
 }
+# Instagram takes 4:5 … 1.91:1; every fixed ratio, once rounded to pixels, stays inside it.
+ACCEPTED_RANGE = (Fraction(4, 5), Fraction(191, 100))
 # Facebook shows photos of any shape within reason; "original" keeps the shape inside this.
 ORIGINAL_RANGE = (Fraction(1, 3), Fraction(3, 1))
 
@@ -16,13 +19,24 @@ Box = tuple[int, int, int, int]
 
 
 def target_size(ratio: str, width: int, source: tuple[int, int]) -> tuple[int, int]:
-    """The rendition's pixel size: ``width`` wide at ``ratio`` (or the source's shape)."""
+    """The rendition's pixel size: ``width`` wide at ``ratio`` (or the source's shape).
+
+    The height is the nearest whole number that keeps the shape inside what the platform
+    takes: 1.91:1 at 1080 wide is 1080×566 (1080×565 would be 1.9115:1, too wide).
+    """
     if ratio == "original":
         shape = Fraction(source[0], source[1])
-        shape = min(max(shape, ORIGINAL_RANGE[0]), ORIGINAL_RANGE[1])
+        low, high = ORIGINAL_RANGE
+        shape = min(max(shape, low), high)
     else:
         shape = RATIOS[ratio]
-    return width, round(width / shape)
+        low, high = ACCEPTED_RANGE
+    height = max(1, round(width / shape))
+    if Fraction(width, height) > high:
+        height = math.ceil(width / high)
+    elif Fraction(width, height) < low:
+        height = math.floor(width / low)
+    return width, height
 
 
 def crop_box(source: tuple[int, int], target: tuple[int, int], focus: tuple[float, float]) -> Box:

@@ -2,15 +2,16 @@
 
 Only renditions whose input hash has no file yet are made, in parallel
 processes; a post whose image cannot be rendered is reported and skipped while
-the others are still rendered.
+the others are still rendered. Renditions are written through
+:mod:`campaign.safe_output`: a symbolic link in ``build/renditions`` is refused.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
+import re
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,10 +21,23 @@ from campaign.branding.cache import FileDigests, rendition_key
 from campaign.branding.fonts import FontProblem, resolve_font
 from campaign.branding.rendition import RenderProblem, RenditionSpec, render
 from campaign.branding.templates import Style, TextDoesNotFit
+from campaign.branding.workers import worker_pool
 from campaign.config import ChannelName, Config
 from campaign.post import Post
+from campaign.safe_output import (
+    copy_file,
+    is_regular_file,
+    real_folder,
+    real_subfolders,
+    refuse_link,
+    remove_generated,
+    remove_if_empty,
+    write_file,
+)
 
 RENDITIONS_FOLDER = "renditions"
+#: The names renditions get (``facebook-1-<hex digits>.jpg``): only these are ever tidied.
+RENDITION_NAME = re.compile(r"(?:facebook|instagram)-[0-9]+-[0-9a-f]+\.jpg")
 
 
 @dataclass(frozen=True)
@@ -82,8 +96,13 @@ def brand_style(config: Config) -> Style:
 def plan_renditions(
     posts: Iterable[Post], config: Config, digests: FileDigests
 ) -> list[RenditionJob]:
-    """The renditions the posts need, each named by the hash of its inputs."""
+    """The renditions the posts need, each named by the hash of its inputs.
+
+    Raises :class:`~campaign.safe_output.UnsafeOutput` when the build folder or its
+    ``renditions`` folder is a symbolic link (or a file).
+    """
     style = brand_style(config)
+    real_folder(config.build_dir / RENDITIONS_FOLDER, root=config.base_dir)
     background = ImageColor.getrgb(config.brand.background)[:3]
     jobs: list[RenditionJob] = []
     for post in posts:
@@ -119,12 +138,16 @@ def render_campaign(
     """Make the renditions that do not exist yet, ``workers`` processes at a time.
 
     Jobs with the same spec (Facebook and Instagram both at 4:5, say) are drawn once
-    and the file copied.
+    and the file copied. The worker processes die with this one (see
+    :mod:`campaign.branding.workers`). A symbolic link where a rendition goes raises
+    :class:`~campaign.safe_output.UnsafeOutput` before anything is drawn.
     """
     report = RenderReport()
     same_spec: dict[RenditionSpec, list[RenditionJob]] = {}
     for job in jobs:
-        if job.output.exists():
+        refuse_link(job.output.parent)
+        refuse_link(job.output)
+        if is_regular_file(job.output):
             report.cached.append(job)
             if on_done:
                 on_done(job)
@@ -147,7 +170,7 @@ def render_campaign(
         for group in groups:
             finish(group, _render_to_file(group[0].spec, group[0].output))
         return report
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with worker_pool(workers) as pool:
         futures = {
             pool.submit(_render_to_file, group[0].spec, group[0].output): group for group in groups
         }
@@ -157,31 +180,34 @@ def render_campaign(
 
 
 def _copy_atomically(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_suffix(f".{os.getpid()}.tmp")
-    shutil.copyfile(source, temporary)
-    os.replace(temporary, target)
+    _post_folder(target)
+    copy_file(source, target)
+
+
+def _post_folder(output: Path) -> None:
+    """``build/renditions/POST/`` for ``output``, made if missing; a link there is refused."""
+    real_folder(output.parent, root=output.parent.parent.parent)
 
 
 def prune_stale(jobs: list[RenditionJob], build_dir: Path, whole_campaign: bool) -> int:
     """Delete renditions no job names any more (old versions); how many were deleted.
 
     Only the folders of the posts in ``jobs`` are tidied, and, when the whole
-    campaign was rendered, the folders of posts that no longer exist.
+    campaign was rendered, the folders of posts that no longer exist. Only regular
+    files named as renditions are deleted, in real folders: a symbolic link is never
+    followed, and a post whose renditions all failed has no folder.
     """
-    keep = {job.output for job in jobs}
-    folders = {job.output.parent for job in jobs}
-    root = build_dir / RENDITIONS_FOLDER
-    if whole_campaign and root.is_dir():
-        folders |= {folder for folder in root.iterdir() if folder.is_dir()}
+    keep: dict[Path, set[str]] = {}
+    for job in jobs:
+        keep.setdefault(job.output.parent, set()).add(job.output.name)
+    folders = set(keep)
+    if whole_campaign:
+        folders |= set(real_subfolders(build_dir / RENDITIONS_FOLDER))
     deleted = 0
     for folder in folders:
-        for file in folder.glob("*.jpg"):
-            if file not in keep:
-                file.unlink()
-                deleted += 1
-        if whole_campaign and not any(folder.iterdir()):
-            folder.rmdir()
+        deleted += remove_generated(folder, RENDITION_NAME, keep.get(folder, set()))
+        if whole_campaign:
+            remove_if_empty(folder)
     return deleted
 
 
@@ -206,8 +232,6 @@ def _render_to_file(spec: RenditionSpec, output: Path) -> bool | str:
         rendered = render(spec)
     except (RenderProblem, TextDoesNotFit, FontProblem) as problem:
         return str(problem)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    temporary = output.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_bytes(rendered.data)
-    os.replace(temporary, output)
+    _post_folder(output)
+    write_file(output, rendered.data)
     return rendered.upscaled

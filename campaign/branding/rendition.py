@@ -45,6 +45,12 @@ class Rendered:
     upscaled: bool
 
 
+#: The most pixels a source image may have to be rendered: the one limit. `campaign check`
+#: refuses more ([check] max_image_megapixels may not exceed it); it is Pillow's own hard
+#: ceiling (twice ``Image.MAX_IMAGE_PIXELS``), above which Pillow refuses to open a file.
+RENDER_MAX_PIXELS = 2 * 89_478_485
+
+
 class RenderProblem(ValueError):
     """The source image cannot be made into a rendition; the message says why."""
 
@@ -53,14 +59,17 @@ def render(spec: RenditionSpec) -> Rendered:
     """Decode, orient, colour-manage, crop around the focus, resize, brand, encode."""
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(spec.source) as source:
+                if source.width * source.height > RENDER_MAX_PIXELS:
+                    raise Image.DecompressionBombError
                 upright_size = _upright_size(source)
                 image = _decode(source, spec, upright_size)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except Image.DecompressionBombError:
         raise RenderProblem(
-            "the image has too many pixels to be opened safely. Scale it down, for example "
-            "to 4000 pixels on the long side."
+            f"the image has too many pixels to be opened safely (the limit is "
+            f"{RENDER_MAX_PIXELS / 1e6:.0f} megapixels). Scale it down, for example to 4000 "
+            "pixels on the long side."
         ) from None
     except (OSError, SyntaxError, ValueError) as exc:
         raise RenderProblem(

@@ -7,8 +7,7 @@ and nothing is fetched from the network.
 
 from __future__ import annotations
 
-import os
-import shutil
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from PIL import Image
 
 from campaign.branding.cache import FileDigests
 from campaign.branding.render_all import (
+    RENDITION_NAME,
     RenderReport,
     RenditionJob,
     plan_renditions,
@@ -44,11 +44,24 @@ from campaign.preview.view import (
     slug_of,
     unique_anchors,
 )
+from campaign.safe_output import (
+    copy_file,
+    is_regular_file,
+    real_folder,
+    real_subfolders,
+    remove_generated,
+    remove_if_empty,
+    replacing,
+    subfolder,
+    write_file,
+)
 
 PREVIEW_FOLDER = "preview"
 IMAGES_FOLDER = "img"
 STYLESHEET = "preview.css"
 AVATAR = "avatar.png"
+#: What a build leaves at the top of ``img/`` besides the posts' folders.
+_TOP_IMAGES = re.compile(re.escape(AVATAR))
 TEMPLATES = Path(__file__).parent.parent / "templates" / "preview"
 
 
@@ -97,9 +110,11 @@ def build_preview(
     ``output_dir`` defaults to :func:`default_output_dir`; ``paths`` to the posts folder.
     Renditions are made (or found) in the build folder as ``campaign render`` does, and
     copied. Raises :class:`~campaign.branding.render_all.BrandSetupProblem` when the
-    brand settings cannot be used.
+    brand settings cannot be used, and :class:`~campaign.safe_output.UnsafeOutput` when
+    the output folder (or a folder on the way to it, inside the repository) is a
+    symbolic link: nothing is written or deleted through a link.
     """
-    output_dir = (output_dir or default_output_dir(config)).resolve()
+    output_dir = real_folder(output_dir or default_output_dir(config), root=config.base_dir)
     now = now or datetime.now(UTC)
     loaded = load_campaign(config, paths, now=now)
     digests = FileDigests(config.build_dir)
@@ -150,9 +165,8 @@ def build_preview(
             avatar=f"{IMAGES_FOLDER}/{AVATAR}",
         )
     )
-    index = output_dir / "index.html"
-    _write_text(index, html)
-    shutil.copyfile(TEMPLATES / STYLESHEET, output_dir / STYLESHEET)
+    index = write_file(output_dir / "index.html", html)
+    write_file(output_dir / STYLESHEET, (TEMPLATES / STYLESHEET).read_bytes())
     return PreviewResult(
         output_dir=output_dir,
         index=index,
@@ -177,15 +191,15 @@ def _copy_images(
     config: Config, jobs: list[RenditionJob], failed: dict[_Key, str], output_dir: Path
 ) -> tuple[dict[_Key, ImageView], int]:
     """Copy the renditions into ``img/``, drop those of earlier builds; what the page shows."""
-    images_dir = output_dir / IMAGES_FOLDER
-    images_dir.mkdir(parents=True, exist_ok=True)
+    images_dir = subfolder(output_dir, IMAGES_FOLDER)
     views: dict[_Key, ImageView] = {}
-    keep = {images_dir / AVATAR}
+    keep: dict[Path, set[str]] = {images_dir: {AVATAR}}
     for job in jobs:
         if _key(job) in failed:
             continue
-        target = images_dir / job.post.id / job.output.name
-        keep.add(target)
+        folder = subfolder(images_dir, job.post.id)
+        target = folder / job.output.name
+        keep.setdefault(folder, set()).add(target.name)
         _copy_if_changed(job.output, target)
         views[_key(job)] = _image_view(job, target, output_dir)
     _write_avatar(config.path(config.brand.logo), images_dir / AVATAR)
@@ -247,38 +261,28 @@ def _image_view(job: RenditionJob, target: Path, output_dir: Path) -> ImageView:
 
 def _copy_if_changed(source: Path, target: Path) -> None:
     """Renditions are named by the hash of their inputs: same name, same bytes."""
-    if target.exists() and target.stat().st_size == source.stat().st_size:
+    if is_regular_file(target) and target.stat().st_size == source.stat().st_size:
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    shutil.copyfile(source, temporary)
-    os.replace(temporary, target)
+    copy_file(source, target)
 
 
 def _write_avatar(logo: Path, target: Path) -> None:
     """The campaign mark, small: the profile picture of the page in the mock-ups."""
-    with Image.open(logo) as image:
+    with Image.open(logo) as image, replacing(target) as stream:
         image.thumbnail((160, 160))
-        image.convert("RGBA").save(target.with_suffix(".tmp"), "PNG")
-    os.replace(target.with_suffix(".tmp"), target)
+        image.convert("RGBA").save(stream, "PNG")
 
 
-def _remove_unused(images_dir: Path, keep: set[Path]) -> int:
-    """Delete images of earlier builds that this one does not show; how many."""
-    removed = 0
-    for path in sorted(images_dir.rglob("*"), key=lambda p: len(p.parts), reverse=True):
-        if path.is_file() and path not in keep:
-            path.unlink()
-            removed += 1
-        elif path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
+def _remove_unused(images_dir: Path, keep: dict[Path, set[str]]) -> int:
+    """Delete images of earlier builds that this one does not show; how many.
+
+    Only regular files with the names a build gives are deleted, in real folders.
+    """
+    removed = remove_generated(images_dir, _TOP_IMAGES, keep[images_dir])
+    for folder in real_subfolders(images_dir):
+        removed += remove_generated(folder, RENDITION_NAME, keep.get(folder, set()))
+        remove_if_empty(folder)
     return removed
-
-
-def _write_text(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 def _environment() -> Environment:

@@ -12,6 +12,7 @@ from campaign.branding.render_all import BrandSetupProblem
 from campaign.check_output import display_path
 from campaign.config import Config
 from campaign.preview.build import build_preview
+from campaign.safe_output import UnsafeOutput
 
 
 def run_preview(
@@ -32,7 +33,7 @@ def run_preview(
     try:
         with out.status("Rendering images and writing the preview…"):
             result = build_preview(config, output, paths, workers)
-    except BrandSetupProblem as problem:
+    except (BrandSetupProblem, UnsafeOutput) as problem:
         err.print(f"[red]error[/]: {escape(str(problem))}")
         return 2
     except OSError as problem:

@@ -45,7 +45,8 @@ def build_channels(
     for name in config.enabled_channels:
         reason = "--dry-run was given" if dry_run else _missing(config, name, env)
         if reason is not None:
-            setups[name] = ChannelSetup(OutboxChannel(name, config.outbox_dir, clock), reason)
+            outbox = OutboxChannel(name, config.outbox_dir, clock, root=config.base_dir)
+            setups[name] = ChannelSetup(outbox, reason)
         else:
             setups[name] = ChannelSetup(_live(config, name, env), None)
     return setups

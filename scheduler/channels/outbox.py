@@ -2,19 +2,31 @@
 
 One folder per (channel, post): ``post.json`` with the exact caption, link,
 first comment and alt texts, and a copy of each rendition. Nothing leaves the
-machine. It stands in for any channel whose credentials are absent.
+machine. It stands in for any channel whose credentials are absent. Nothing is
+written through a symbolic link (see :mod:`campaign.safe_output`).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
 
 from campaign.config import ChannelName
+from campaign.safe_output import (
+    UnsafeOutput,
+    copy_file,
+    real_folder,
+    real_subfolders,
+    refuse_link,
+    remove_generated,
+    remove_if_empty,
+    write_file,
+)
 from scheduler.channels.base import (
     Channel,
     CredentialCheck,
@@ -28,17 +40,27 @@ from scheduler.channels.errors import ChannelError, ErrorClass
 from scheduler.clock import Clock, system_clock
 
 POST_FILE = "post.json"
+#: The files a post's folder holds: only these are ever deleted by :func:`clear_outbox`.
+_OUTBOX_FILES = re.compile(r"post\.json|[0-9]+\.(?:jpg|jpeg|png|webp)")
 
 
 class OutboxChannel(Channel):
-    """Writes posts for ``name`` under ``folder/name/POST_ID/``."""
+    """Writes posts for ``name`` under ``folder/name/POST_ID/``; every folder on the way
+    below ``root`` (the repository) must be a real folder, not a symbolic link."""
 
     kind = "outbox"
 
-    def __init__(self, name: ChannelName, folder: Path, clock: Clock = system_clock) -> None:
+    def __init__(
+        self,
+        name: ChannelName,
+        folder: Path,
+        clock: Clock = system_clock,
+        root: Path | None = None,
+    ) -> None:
         self.name = name
         self.folder = folder
         self.clock = clock
+        self.root = root
 
     def post_folder(self, post_id: str) -> Path:
         return self.folder / self.name / post_id
@@ -48,10 +70,17 @@ class OutboxChannel(Channel):
         target = self.post_folder(request.post_id)
         staging: Path | None = None
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            real_folder(target.parent, root=self.root)
+            refuse_link(target)
             staging = Path(tempfile.mkdtemp(prefix=f".{request.post_id}-", dir=target.parent))
             self._write(request, staging)
             _swap_in(staging, target)
+        except UnsafeOutput as problem:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            raise ChannelError(
+                ErrorClass.TRANSIENT, f"the dry-run post was not written: {problem}"
+            ) from None
         except OSError as problem:
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -68,7 +97,7 @@ class OutboxChannel(Channel):
         media = []
         for number, item in enumerate(request.media, start=1):
             name = f"{number}{item.path.suffix or '.jpg'}"
-            shutil.copyfile(item.path, folder / name)
+            copy_file(item.path, folder / name)
             media.append({"file": name, "alt": item.alt, "sha256": item.sha256})
         record = {
             "channel": self.name,
@@ -80,9 +109,7 @@ class OutboxChannel(Channel):
             "media": media,
             "fingerprint": request.fingerprint,
         }
-        (folder / POST_FILE).write_text(
-            json.dumps(record, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-        )
+        write_file(folder / POST_FILE, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
 
     def find_published(self, request: PublishRequest, since: datetime) -> RemotePost | None:
         record_file = self.post_folder(request.post_id) / POST_FILE
@@ -106,6 +133,21 @@ class OutboxChannel(Channel):
 
     def check_credentials(self) -> CredentialCheck:
         return CredentialCheck(True, f"dry run: posts are written to {self.folder}")
+
+
+def clear_outbox(folder: Path) -> int:
+    """Empty an outbox of what :class:`OutboxChannel` wrote (a rehearsal starts afresh);
+    how many files were deleted. Only regular files with the names it gives, in real
+    folders, are deleted; a symbolic link is refused with
+    :class:`~campaign.safe_output.UnsafeOutput`, never followed."""
+    refuse_link(folder)
+    removed = 0
+    for channel in real_subfolders(folder):
+        for post in real_subfolders(channel):
+            removed += remove_generated(post, _OUTBOX_FILES)
+            remove_if_empty(post)
+        remove_if_empty(channel)
+    return removed
 
 
 def _swap_in(staging: Path, target: Path) -> None:

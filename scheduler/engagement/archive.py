@@ -20,6 +20,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from campaign.safe_output import real_folder, replacing, write_file
 from scheduler.engagement.csv_export import spreadsheet_safe
 from scheduler.store.models import Attempt, Mode, Publication
 from scheduler.store.store import Store
@@ -76,17 +77,15 @@ def write_archive(
 ) -> tuple[Path, Path]:
     """Write ``archive.json`` and ``archive.csv`` (UTF-8 with BOM, for Excel) in ``folder``."""
     rendered = [_rendered(record, zone) for record in records]
-    folder.mkdir(parents=True, exist_ok=True)
+    real_folder(folder)  # the command checked the folders above it inside the repository
     json_path, csv_path = folder / JSON_NAME, folder / CSV_NAME
     document = {
         "time_zone": str(getattr(zone, "key", zone)),
         "count": len(rendered),
         "publications": rendered,
     }
-    json_path.write_text(
-        json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
-    with csv_path.open("w", encoding="utf-8-sig", newline="") as file:
+    write_file(json_path, json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    with replacing(csv_path, "w", encoding="utf-8-sig", newline="") as file:
         writer = csv.writer(file)
         writer.writerow(CSV_COLUMNS)
         for record in rendered:

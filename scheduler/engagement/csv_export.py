@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import tzinfo
 from pathlib import Path
 
+from campaign.safe_output import replacing
 from scheduler.engagement.stats_query import COUNTS, StatsRow
 
 #: The header row: the labels, then each count and its growth since the previous sample.
@@ -44,9 +45,12 @@ def spreadsheet_safe(text: str | None) -> str | None:
 
 
 def write_csv(rows: Iterable[StatsRow], path: Path, excel_sv: bool, zone: tzinfo) -> None:
-    """Write ``rows`` to ``path``: published times in ``zone`` as ``2021-09-15 09:00``."""
+    """Write ``rows`` to ``path``: published times in ``zone`` as ``2021-09-15 09:00``.
+
+    Written whole or not at all, never through a symbolic link at ``path``.
+    """
     decimal = "," if excel_sv else "."
-    with path.open("w", encoding="utf-8", newline="") as file:
+    with replacing(path, "w", encoding="utf-8", newline="") as file:
         file.write(BOM)  # what utf-8-sig writes, without its per-write Python encoder
         writer = csv.writer(file, delimiter=";" if excel_sv else ",", lineterminator="\r\n")
         writer.writerow(HEADER)

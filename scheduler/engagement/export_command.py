@@ -11,6 +11,7 @@ from rich.markup import escape
 from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.config import Config
+from campaign.safe_output import UnsafeOutput, real_folder
 from scheduler.command_support import CommandExit, opened_store
 from scheduler.engagement.archive import archive_records, write_archive
 from scheduler.plan_states import database_exists
@@ -36,7 +37,11 @@ def run_export(config: Config, output: Path, out: Console, err: Console) -> int:
         )
         return 2
     try:
+        real_folder(output, root=config.base_dir)
         json_path, csv_path = write_archive(records, output, config.zone)
+    except UnsafeOutput as problem:
+        err.print(f"[red]error[/]: the archive was not written: {escape(str(problem))}")
+        return 2
     except OSError as problem:
         where = escape(str(problem.filename or output))
         err.print(f"[red]error[/]: cannot write the archive to {where}: {problem.strerror}")

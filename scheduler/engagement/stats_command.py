@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from campaign.config import Config
+from campaign.safe_output import UnsafeOutput, real_folder
 from scheduler.command_support import CommandExit, opened_store
 from scheduler.engagement.stats_query import COUNTS, StatsFilter, StatsRow, check_sort, latest_rows
 from scheduler.plan_states import database_exists
@@ -60,10 +61,21 @@ def run_stats(
         )
         return 0
     try:
+        if csv_file is not None:
+            real_folder(csv_file.parent, root=config.base_dir)
+        if html is not None:
+            real_folder(html, root=config.base_dir)
+    except UnsafeOutput as problem:
+        err.print(f"[red]error[/]: nothing was written: {escape(str(problem))}")
+        return 2
+    try:
         with opened_store(config.database_url, err) as store:
             return _stats(config, store, where, sort, csv_file, excel_sv, html, out, err)
     except CommandExit as stop:
         return stop.code
+    except UnsafeOutput as problem:
+        err.print(f"[red]error[/]: nothing was written: {escape(str(problem))}")
+        return 2
 
 
 def _stats(
