@@ -17,6 +17,7 @@ from PIL import Image
 from campaign.branding.colour import to_srgb
 from campaign.branding.geometry import crop_box, fit_inside, target_size
 from campaign.branding.templates import Style, apply_template, picture_area
+from campaign.image_probe import MAX_IMAGE_PIXELS
 
 
 @dataclass(frozen=True)
@@ -45,10 +46,9 @@ class Rendered:
     upscaled: bool
 
 
-#: The most pixels a source image may have to be rendered: the one limit. `campaign check`
-#: refuses more ([check] max_image_megapixels may not exceed it); it is Pillow's own hard
-#: ceiling (twice ``Image.MAX_IMAGE_PIXELS``), above which Pillow refuses to open a file.
-RENDER_MAX_PIXELS = 2 * 89_478_485
+#: The most pixels a source image may have to be rendered: the one limit, the same number
+#: `campaign check` enforces (so check never passes an image that render then refuses).
+RENDER_MAX_PIXELS = MAX_IMAGE_PIXELS
 
 
 class RenderProblem(ValueError):
