@@ -40,7 +40,8 @@ def run_export(config: Config, output: Path, out: Console, err: Console) -> int:
         real_folder(output, root=config.base_dir)
         json_path, csv_path = write_archive(records, output, config.zone)
     except UnsafeOutput as problem:
-        err.print(f"[red]error[/]: the archive was not written: {escape(str(problem))}")
+        where = escape(str(output))
+        err.print(f"[red]error[/]: cannot write the archive to {where}: {escape(str(problem))}")
         return 2
     except OSError as problem:
         where = escape(str(problem.filename or output))

@@ -8,6 +8,7 @@ message and exit status 2; a database that does not exist yet is not an error.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -61,8 +62,8 @@ def run_stats(
         )
         return 0
     try:
-        if csv_file is not None:
-            real_folder(csv_file.parent, root=config.base_dir)
+        if csv_file is not None and os.path.lexists(csv_file.parent):
+            real_folder(csv_file.parent, root=config.base_dir)  # a missing one is not made
         if html is not None:
             real_folder(html, root=config.base_dir)
     except UnsafeOutput as problem:
