@@ -4,7 +4,9 @@ Each test starts ``python -m campaign --config CFG run`` on a campaign of its ow
 Facebook Page, Instagram off, a SQLite database in the test's folder) and drives it with
 signals: SIGTERM during a slow publish, SIGKILL in the middle of one and a restart,
 SIGHUP for a rescan, a second daemon on the same database, JSON logs. Every wait polls
-with a deadline; a daemon left running is killed when its test ends.
+for a condition, bounded generously so that a loaded machine is slow, not failing; no test
+asserts how long something took, and none depends on the hour (a post's file is named from
+its own local date). A daemon left running is killed when its test ends.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -27,6 +30,8 @@ from scheduler.store.store import Store
 from tests.conftest import Campaign
 from tests.fakes.graph_api import FakeGraphAPI
 from tests.fakes.graph_api import fake_graph as fake_graph
+
+ZONE = ZoneInfo("Europe/Stockholm")  # the campaign's zone (tests/conftest.py)
 
 TOKEN_ENV = "CAMPAIGN_FACEBOOK_TOKEN"
 STARTED = "scheduler started"
@@ -47,7 +52,8 @@ images:
 
 
 def post_name(when: datetime, slug: str) -> str:
-    return f"{when.astimezone(UTC):%Y-%m-%d}-{slug}"
+    """The post's id: its local date, as `campaign new` names it, then the slug."""
+    return f"{when.astimezone(ZONE):%Y-%m-%d}-{slug}"
 
 
 class Live:
@@ -143,7 +149,7 @@ enabled = false
     def stop(self, process: subprocess.Popen[bytes], log: Path) -> int:
         process.send_signal(signal.SIGTERM)
         try:
-            return process.wait(timeout=15)
+            return process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             pytest.fail(f"the daemon did not stop on SIGTERM:\n{log.read_text()}")
 
@@ -174,7 +180,7 @@ enabled = false
         for process in self.processes:
             if process.poll() is None:
                 process.kill()
-                process.wait(timeout=10)
+                process.wait(timeout=60)
 
 
 def wait_for(
@@ -182,7 +188,7 @@ def wait_for(
     process: subprocess.Popen[bytes] | None,
     log: Path | None,
     what: str,
-    timeout: float = 15,
+    timeout: float = 60,
 ) -> None:
     """Poll ``condition`` until it holds; fail (with the log) on timeout or a dead daemon."""
     deadline = time.monotonic() + timeout
@@ -224,12 +230,10 @@ def test_sigterm_during_a_slow_publish_waits_for_it_and_exits_0(live: Live) -> N
     wait_for(lambda: bool(live.fake.of_kind("POST photos")), process, log, "the publish")
     assert live.fake.posts == []  # Facebook is still working on it
     process.send_signal(signal.SIGTERM)
-    stopped_at = time.monotonic()
-    code = process.wait(timeout=15)
+    code = process.wait(timeout=60)
 
     output = log.read_text()
     assert code == 0, output
-    assert time.monotonic() - stopped_at >= 1.0  # it waited for the answer
     assert "waiting for the publish in flight" in output
     assert "scheduler stopped" in output
     [post] = live.fake.posts
@@ -253,7 +257,7 @@ def test_a_second_sigterm_exits_at_once_leaving_the_claim_to_reconcile(live: Liv
     time.sleep(0.3)
     assert process.poll() is None  # the first signal waits for the publish in flight
     process.send_signal(signal.SIGTERM)
-    code = process.wait(timeout=5)  # the second does not wait
+    code = process.wait(timeout=60)  # the second does not wait for the hanging answer
 
     assert code == 128 + signal.SIGTERM, log.read_text()
     assert "second stop signal" in log.read_text()
@@ -277,7 +281,7 @@ def test_a_daemon_killed_mid_publish_reconciles_at_restart_and_never_posts_twice
     wait_for(lambda: bool(live.fake.posts), process, log, "the post to be made")
     assert process.poll() is None
     process.send_signal(signal.SIGKILL)
-    assert process.wait(timeout=10) == -signal.SIGKILL
+    assert process.wait(timeout=60) == -signal.SIGKILL
     row = live.rows()[post_id]
     assert row.state == State.PUBLISHING  # the claim, and nothing after it
 
@@ -300,35 +304,30 @@ def test_a_daemon_killed_mid_publish_reconciles_at_restart_and_never_posts_twice
 
 def test_hot_reload_on_sighup_adds_moves_and_removes_posts(live: Live) -> None:
     live.configure(rescan_seconds=3600)  # only the start and SIGHUP read the folder
-    now = datetime.now(UTC)
-    moved = live.post(now + timedelta(hours=2), "flyttas", "Ett inlägg som flyttas fram.")
-    deleted_due = now + timedelta(seconds=7)
-    deleted = live.post(deleted_due, "tas-bort", "Ett inlägg som tas bort.")
+    later = datetime.now(UTC) + timedelta(hours=2)
+    moved = live.post(later, "flyttas", "Ett inlägg som flyttas fram.")
+    deleted = live.post(later, "tas-bort", "Ett inlägg som tas bort.")
     process, log = live.start_and_wait()
 
-    added_due = datetime.now(UTC) + timedelta(seconds=1)
-    live.post(added_due, "ny", "Ett nytt inlägg.")
-    moved.write_text(
-        post_text(datetime.now(UTC) + timedelta(seconds=1), "Ett inlägg som flyttas fram."),
-        encoding="utf-8",
-    )
+    soon = datetime.now(UTC) + timedelta(seconds=1)
+    added = live.post(soon, "ny", "Ett nytt inlägg.")
+    moved.write_text(post_text(soon, "Ett inlägg som flyttas fram."), encoding="utf-8")
     deleted.unlink()
     time.sleep(2.0)  # past the new times: without a rescan, nothing of this has been seen
     assert live.fake.posts == [], log.read_text()
-    assert datetime.now(UTC) < deleted_due - timedelta(seconds=1), "the start took too long"
 
     process.send_signal(signal.SIGHUP)
 
     wait_for(lambda: len(live.fake.posts) >= 2, process, log, "the new and the moved post")
     assert captions(live.fake) == ["Ett inlägg som flyttas fram.", "Ett nytt inlägg."]
-    time.sleep(max((deleted_due - datetime.now(UTC)).total_seconds(), 0) + 1.5)
-    assert len(live.fake.posts) == 2, log.read_text()  # the deleted one's job went with it
+    unscheduled = f"unscheduled {deleted.stem} on facebook"
+    wait_for(lambda: unscheduled in log.read_text(), process, log, "the deleted post's job to go")
     assert live.stop(process, log) == 0
+    assert len(live.fake.posts) == 2, log.read_text()
     rows = live.rows()
-    assert rows[post_name(added_due, "ny")].state == State.PUBLISHED
-    assert rows[post_name(now, "flyttas")].state == State.PUBLISHED
-    assert post_name(now, "tas-bort") not in rows  # never tried: its row is forgotten
-    assert "unscheduled " + post_name(now, "tas-bort") in log.read_text()
+    assert rows[added.stem].state == State.PUBLISHED
+    assert rows[moved.stem].state == State.PUBLISHED
+    assert deleted.stem not in rows  # never tried: its row is forgotten
 
 
 # -- (d) one daemon per database -------------------------------------------------------------
@@ -368,8 +367,8 @@ def test_a_second_daemon_on_the_same_database_exits_2_naming_the_first(live: Liv
 def test_json_logs_are_json_lines_without_the_token(live: Live) -> None:
     live.configure()
     now = datetime.now(UTC)
-    live.post(now + timedelta(seconds=2), "ekar-token", "Facebook ekar token i sitt fel.")
-    live.post(now + timedelta(seconds=3), "gar-ut", "Ett inlägg som går ut.")
+    echoing = live.post(now + timedelta(seconds=2), "ekar-token", "Facebook ekar token i felet.")
+    going_out = live.post(now + timedelta(seconds=3), "gar-ut", "Ett inlägg som går ut.")
     live.fake.script("POST photos", "error_100_echoing_token", None)
     process, log = live.start("--log-format", "json")
 
@@ -389,9 +388,9 @@ def test_json_logs_are_json_lines_without_the_token(live: Live) -> None:
     # the canary was in play: Facebook's error quoted the token back, and the log hid it
     assert "(#100) Invalid parameter near '[redacted]'" in messages
     rows = live.rows()
-    assert rows[post_name(now, "gar-ut")].state == State.PUBLISHED
-    assert rows[post_name(now, "ekar-token")].state == State.FAILED
-    assert live.fake.token not in (rows[post_name(now, "ekar-token")].last_error or "")
+    assert rows[going_out.stem].state == State.PUBLISHED
+    assert rows[echoing.stem].state == State.FAILED
+    assert live.fake.token not in (rows[echoing.stem].last_error or "")
 
 
 # -- bugs ------------------------------------------------------------------------------------
@@ -399,24 +398,27 @@ def test_json_logs_are_json_lines_without_the_token(live: Live) -> None:
 
 def test_a_publish_skipped_by_a_pause_is_recorded_as_missed_not_dropped(live: Live) -> None:
     live.configure(grace_minutes=0, rescan_seconds=1)
-    due = datetime.now(UTC) + timedelta(seconds=3)
-    live.post(due, "pausad", "Ett inlägg när datorn sov.")
-    post_id = post_name(due, "pausad")
     process, log = live.start_and_wait()
-    assert datetime.now(UTC) < due - timedelta(seconds=0.5), "the start took too long"
+    due = datetime.now(UTC) + timedelta(seconds=3)  # written once the daemon runs: no race
+    post_id = live.post(due, "pausad", "Ett inlägg när datorn sov.").stem
+    wait_for(lambda: post_id in live.rows(), process, log, "the post to be scheduled")
 
     process.send_signal(signal.SIGSTOP)  # the machine sleeps across the post's time
     try:
         time.sleep(max((due - datetime.now(UTC)).total_seconds(), 0) + 2.5)
     finally:
         process.send_signal(signal.SIGCONT)
-    time.sleep(1.5)  # it wakes, looks at its jobs (2.5 s late: more than the grace), rescans
 
+    # It wakes, finds its job more than the grace late, and records it; on a machine so slow
+    # that the post went out before the pause, it is published. Never still waiting, never lost.
+    settled = (State.MISSED, State.PUBLISHED)
+    wait_for(lambda: live.rows()[post_id].state in settled, process, log, "an outcome")
     row = live.rows()[post_id]
     assert live.stop(process, log) == 0
-    assert row.state in (State.MISSED, State.PUBLISHED), (row.state, log.read_text())
     if row.state == State.MISSED:
         assert live.alerts("missed")
+    else:
+        assert len(live.fake.posts) == 1
 
 
 def test_a_broken_file_is_reported_once_across_restarts(live: Live) -> None:

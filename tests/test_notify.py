@@ -421,10 +421,9 @@ def test_a_slow_webhook_times_out_and_the_alert_waits(
     notifier = make(campaign, webhook=receiver.url(), timeout=0.3)
     alert(store)
 
-    started = time.monotonic()
     report = notifier.deliver_pending(store)
 
-    assert time.monotonic() - started < 1.2
+    # Without the timeout the webhook would answer (late) and the alert be delivered.
     assert "Timeout" in report.failures[0]
     assert report.pending == 1 and len(undelivered(store)) == 1
 

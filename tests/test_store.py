@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -675,9 +674,8 @@ def test_sqlite_readers_do_not_block_a_writer(
         with reader.reading() as session:
             query = select(Publication.state).where(Publication.id == publication_id)
             assert session.exec(query).one() == State.SCHEDULED  # a read transaction is open
-            started = time.monotonic()
+            # Blocked, the claim would wait out the busy timeout and fail "database is locked".
             assert claim(writer, publication_id) is not None
-            assert time.monotonic() - started < 1
             assert session.exec(query).one() == State.SCHEDULED  # its snapshot
         assert reader.get_by_id(publication_id).state == State.PUBLISHING
         # And a writer holding the write lock does not block a reader.
