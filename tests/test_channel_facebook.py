@@ -69,7 +69,7 @@ SLOW = ("slow", "create_then_hang")
 # -- helpers -------------------------------------------------------------------------
 
 
-def make_channel(fake: FakeGraphAPI, *, timeout: float = 2.0, **settings: str) -> FacebookChannel:
+def make_channel(fake: FakeGraphAPI, *, timeout: float = 10.0, **settings: str) -> FacebookChannel:
     values = {"page_id": fake.page_id, "graph_url": fake.url, "api_version": "v24.0"}
     values.update(settings)
     return FacebookChannel(FacebookSection(**values), fake.token, timeout)

@@ -357,7 +357,7 @@ class FakeGraphAPI:
             self.posts.append(post)
         return post
 
-    def wait_for_posts(self, count: int, timeout: float = 5.0) -> bool:
+    def wait_for_posts(self, count: int, timeout: float = 30.0) -> bool:
         """Whether ``count`` posts exist within ``timeout`` (a slow answer creates late)."""
         deadline = time.monotonic() + timeout
         while len(self.posts) < count and time.monotonic() < deadline:
