@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import io
 import json
-import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from campaign.branding.render_all import RENDITIONS_FOLDER
 from campaign.config import Config
 from campaign.preview.calendar_view import WEEKDAY_NAMES
 from campaign.preview.view import CHANNEL_NAMES, LocalTime, direction, language_name
+from campaign.safe_output import real_folder, write_file
 from scheduler.engagement.charts import Bars, Chart, Line, age_label, bar_chart, timeline_chart
 from scheduler.store.models import Mode, Publication, Sample
 from scheduler.store.store import Store
@@ -169,12 +169,8 @@ def build_report(
             comparisons=_comparisons(measured),
         )
     )
-    directory.mkdir(parents=True, exist_ok=True)
-    index = directory / REPORT_FILE
-    temporary = index.with_name(f".{index.name}.{os.getpid()}.tmp")
-    temporary.write_text(html, encoding="utf-8")
-    os.replace(temporary, index)
-    return index
+    real_folder(directory)  # the command checked the folders above it inside the repository
+    return write_file(directory / REPORT_FILE, html)
 
 
 _BATCH = 5_000
