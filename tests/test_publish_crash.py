@@ -126,10 +126,8 @@ def test_a_publish_killed_after_the_post_was_made_is_found_not_posted_twice(
     again = run(config, env, "publish", POST_ID)
 
     assert again.returncode == 0, again.stdout + again.stderr
-    assert (
-        f"published {POST_ID} → facebook: already published, found in the database: {post.permalink_url}"
-        in (again.stdout)
-    )
+    said = f"published {POST_ID} → facebook: already published, found in the database: "
+    assert f"{said}{post.permalink_url}" in again.stdout
     assert "publishing " not in again.stderr  # no new call to Facebook
     assert len(fake_graph.posts) == 1
     assert len(fake_graph.of_kind("POST photos")) == 1
