@@ -1,0 +1,1 @@
+"""Media hosts: where Meta fetches Instagram images from."""
