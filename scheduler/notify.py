@@ -56,6 +56,7 @@ import requests
 from campaign.config import Config, NotifySection, is_loopback_host, secure_url_problem
 from scheduler.clock import Clock, system_clock
 from scheduler.redaction import (
+    excerpt,
     install_http_library_redaction,
     redact,
     redact_http_text,
@@ -280,8 +281,9 @@ class WebhookTarget:
             raise DeliveryError(_describe(exc, http=True)) from None
         with response:
             if not 200 <= response.status_code < 300:
-                excerpt = _clean(response.text[:200])
-                raise DeliveryError(f"HTTP {response.status_code}: {excerpt}".rstrip(": "))
+                # The receiver's answer may quote the webhook's path ("Cannot POST /…").
+                said = _clean(excerpt(response.text, 200, http=True))
+                raise DeliveryError(f"HTTP {response.status_code}: {said}".rstrip(": "))
 
 
 def webhook_payload(message: Message, fmt: str) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from scheduler.claimant import this_process
 from scheduler.clock import Clock, system_clock
 from scheduler.prepare import media_json
 from scheduler.reconcile import Reconciler
-from scheduler.redaction import redact
+from scheduler.redaction import excerpt
 from scheduler.retry_policy import RetryPolicy
 from scheduler.store.models import Mode, Publication, State
 from scheduler.store.store import Claim, Store
@@ -535,9 +535,9 @@ def describe_error(error: BaseException) -> str:
     redacted, without a database statement or its parameters (they hold the post)."""
     original = getattr(error, "orig", None)
     shown = original if isinstance(original, BaseException) else error
-    first = (str(shown).strip().splitlines() or [""])[0][:300]
+    first = (str(shown).strip().splitlines() or [""])[0]
     text = f"{type(shown).__name__}: {first}" if first else type(shown).__name__
-    return (redact(text) or "").replace("\x00", "\ufffd")
+    return excerpt(text, 340).replace("\x00", "\ufffd")  # redacted before it is cut
 
 
 def _published_by(row: Publication, *, found_online: bool) -> str:

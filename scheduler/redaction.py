@@ -155,6 +155,31 @@ def redact(text: str | None) -> str | None:
     return text
 
 
+#: How much of a text :func:`excerpt` reads: answers can be megabytes; a quote is a line.
+_EXCERPT_INPUT = 64 * 1024
+
+
+def excerpt(text: str | None, limit: int, *, http: bool = False) -> str:
+    """``text`` redacted *first*, then cut to ``limit`` characters (with "…").
+
+    Cutting first would split a registered secret, and its first half would no longer be
+    found: a quote of an answer is only ever made here. ``http``: an HTTP library's or an
+    HTTP server's text, which may quote a registered URL's path without its host
+    (:func:`redact_http_text`).
+    """
+    if not text:
+        return ""
+    text = text[:_EXCERPT_INPUT]
+    cleaned = (redact_http_text(text) if http else redact(text)) or ""
+    if len(cleaned) <= limit:
+        return cleaned
+    cut = cleaned[: max(limit - 1, 0)]
+    partial = cut.rfind("[")  # never leave half a "[redacted]"
+    if partial >= 0 and REDACTED.startswith(cut[partial:]) and cut[partial:] != REDACTED:
+        cut = cut[:partial]
+    return cut.rstrip() + "…"
+
+
 def redact_http_text(text: str | None) -> str | None:
     """An HTTP library's message (urllib3's request line, a requests exception, which quote
     a URL's path without its host): :func:`redact`, and registered URLs' paths removed."""

@@ -42,7 +42,7 @@ import urllib3.exceptions
 from facebook import GraphAPIError
 
 from scheduler.channels.errors import ChannelError, ErrorClass
-from scheduler.redaction import redact
+from scheduler.redaction import excerpt, redact
 
 #: How a message names the place the token lives; the channel passes the exact variable.
 TOKEN_HINT = "the Page token environment variable"
@@ -430,7 +430,7 @@ def _platform_text(error: Mapping[str, Any]) -> str:
 def _page_excerpt(text: str) -> str | None:
     title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
     words = " ".join(re.sub(r"<[^>]+>", " ", title.group(1) if title else text).split())
-    return redact(words[:_EXCERPT_LENGTH]) or None
+    return excerpt(words, _EXCERPT_LENGTH) or None
 
 
 def _short(text: str) -> str:

@@ -18,7 +18,7 @@ import requests
 from instagrapi import exceptions as ig
 
 from scheduler.channels.errors import ChannelError, ErrorClass
-from scheduler.redaction import redact
+from scheduler.redaction import excerpt, redact
 
 LOGIN_AGAIN = "log in again with `campaign login instagram`"
 _PLATFORM_TEXT_LIMIT = 300
@@ -69,10 +69,8 @@ def platform_text(exc: BaseException) -> str:
     feedback = getattr(exc, "feedback_message", None)
     if feedback and str(feedback) not in str(text):
         text = f"{text}: {feedback}"
-    text = " ".join(str(text).split())
-    if len(text) > _PLATFORM_TEXT_LIMIT:
-        text = text[: _PLATFORM_TEXT_LIMIT - 1] + "…"
-    return redact(text) or type(exc).__name__
+    # Redacted before it is cut: a cut secret's first half would no longer be found.
+    return excerpt(" ".join(str(text).split()), _PLATFORM_TEXT_LIMIT) or type(exc).__name__
 
 
 def is_login_required(exc: BaseException) -> bool:

@@ -50,7 +50,7 @@ from instagrapi.exceptions import (
 from PIL import Image
 
 from campaign.config import InstagramSection
-from scheduler.redaction import RedactingFilter, redact, register_secret
+from scheduler.redaction import RedactingFilter, excerpt, redact, register_secret
 
 #: Seconds instagrapi waits before each private request (its ``request_timeout``).
 PAUSE_SECONDS = 1.0
@@ -128,7 +128,7 @@ class SessionClient(Client):
         )
         self.request_log(response)
         if response.status_code != 200:
-            raise PhotoNotUpload(response.text[:500], response=response)
+            raise PhotoNotUpload(excerpt(response.text, 500), response=response)
         return upload_id, size[0], size[1]
 
     def _next_upload_id(self) -> str:

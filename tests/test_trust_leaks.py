@@ -1,0 +1,272 @@
+"""Secrets in the answers of others (issue 10, items 10–12, as a reviewer attacked them).
+
+A platform, a proxy, a webhook receiver or a mail server may quote back what it was sent:
+a session id, the Page token, the webhook's path, the SMTP password as base64. Whatever
+they quote is redacted whole before anything is cut short for the record, a log or an
+alert, and nothing of it reaches the attempts or alerts tables, the archive or a log line.
+"""
+
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from PIL import Image
+from sqlalchemy import inspect, text
+
+from campaign.config import FacebookSection, InstagramSection
+from scheduler import redaction
+from scheduler.channels.base import Channel, MediaItem, PublishRequest
+from scheduler.channels.facebook import FacebookChannel
+from scheduler.channels.instagram import InstagramChannel
+from scheduler.engagement.archive import archive_records, write_archive
+from scheduler.notify import Message, WebhookTarget, _register_url
+from scheduler.prepare import content_fingerprint
+from scheduler.publisher import Publisher
+from scheduler.redaction import REDACTED, excerpt, register_secret
+from scheduler.retry_policy import RetryPolicy
+from scheduler.store.store import Store
+from tests.conftest import HandClock
+from tests.database import database_url, store  # noqa: F401
+from tests.fakes import instagram_api
+from tests.fakes.graph_api import FakeGraphAPI
+from tests.fakes.instagram_api import USER_ID, USERNAME, FakeInstagram, Scenario
+
+RETRY = RetryPolicy(
+    max_attempts=3,
+    first_retry=timedelta(seconds=60),
+    longest_retry=timedelta(minutes=10),
+    rate_limit_cooldown=timedelta(minutes=30),
+    reconcile_after=timedelta(seconds=30),
+    auth_check_every=timedelta(minutes=15),
+    request_timeout=timedelta(seconds=5),
+)
+NOW = datetime(2021, 9, 15, 7, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def own_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(redaction, "_secrets", set())
+    monkeypatch.setattr(redaction, "_url_parts", set(), raising=False)
+
+
+def canary(prefix: str) -> str:
+    """A value no real token or password looks like, long enough to be found in halves."""
+    return f"{prefix}CANARY{uuid.uuid4().hex}"
+
+
+def pieces(secret: str, size: int = 8) -> list[str]:
+    """Every stretch of ``size`` characters of ``secret``: a cut-off half is found too."""
+    return [secret[i : i + size] for i in range(len(secret) - size + 1)]
+
+
+def leaked(secret: str, text: str) -> list[str]:
+    return [piece for piece in pieces(secret) if piece in text]
+
+
+def everything_stored(store: Store) -> str:
+    """Every value of every table, as text."""
+    lines = []
+    with store.engine.connect() as connection:
+        for table in inspect(connection).get_table_names():
+            for row in connection.execute(text(f'SELECT * FROM "{table}"')):
+                lines.append(" | ".join(str(value) for value in row))
+    return "\n".join(lines)
+
+
+# redact first, cut second ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("offset", [150, 195, 280, 295, 299, 305])
+def test_an_excerpt_never_holds_part_of_a_secret_cut_in_two(offset: int) -> None:
+    secret = canary("Zq")
+    register_secret(secret)
+    said = excerpt("x" * offset + " " + secret + " and more words", 300)
+    assert not leaked(secret, said), said
+    assert len(said) <= 300
+    assert "[redac" not in said.replace(REDACTED, "")  # never half a marker
+
+
+def _photo(tmp_path: Path, name: str) -> MediaItem:
+    path = tmp_path / f"{name}.jpg"
+    Image.new("RGB", (320, 400), (27, 54, 93)).save(path, "JPEG")
+    return MediaItem(path, "Tre personer framför en vallokal.", "0" * 64)
+
+
+def _request(tmp_path: Path, post_id: str, channel: str) -> PublishRequest:
+    media = (_photo(tmp_path, f"{post_id}-{channel}"),)
+    caption = "Idag är det demokratins dag. #demokrati100"
+    return PublishRequest(
+        post_id=post_id,
+        channel=channel,  # type: ignore[arg-type]
+        caption=caption,
+        media=media,
+        fingerprint=content_fingerprint(channel, caption, None, None, media),  # type: ignore[arg-type]
+    )
+
+
+def _publish_once(store: Store, channel: Channel, request: PublishRequest) -> None:
+    clock = HandClock(NOW)
+    publisher = Publisher(store, {request.channel: channel}, RETRY, clock, random.Random(1))
+    store.ensure_publication(request.post_id, request.channel, clock(), clock())
+    publisher.publish(request)
+
+
+def test_an_instagram_answer_quoting_the_session_near_the_cut_leaves_nothing_of_it(
+    fake_instagram: FakeInstagram,
+    store: Store,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    token = canary("sess")
+    session = fake_instagram.saved_session(tmp_path / "secrets", token=token)
+    sessionid = instagram_api.session_id(token)
+    # Some answers quote the request back; here the session id straddles the 300th character.
+    message = "Bad request. " + "x" * 254 + f" session {sessionid} was refused"
+    monkeypatch.setitem(instagram_api.SCENARIOS, "echo", Scenario(400, {"message": message}))
+    fake_instagram.queue("configure", "echo")
+    channel = InstagramChannel(InstagramSection(username=USERNAME), session, None, 5.0)
+    with caplog.at_level(logging.DEBUG):
+        _publish_once(store, channel, _request(tmp_path, "2021-09-15-eko", "instagram"))
+
+    stored = everything_stored(store)
+    assert "Bad request" in stored  # the platform's words were recorded…
+    assert not leaked(token, stored + caplog.text), leaked(token, stored)  # …not the session
+    assert str(USER_ID) in sessionid
+
+
+def test_a_facebook_error_page_quoting_the_token_near_the_cut_leaves_nothing_of_it(
+    graph_through: FakeGraphAPI, store: Store, tmp_path: Path
+) -> None:
+    page = "<html><body><p>" + "y" * 285 + " {access_token} refused</p></body></html>"
+    graph_through.script(
+        "POST photos",
+        {"status": 400, "content_type": "text/html; charset=utf-8", "body": page},
+    )
+    settings = FacebookSection(
+        page_id=graph_through.page_id, graph_url=graph_through.url, api_version="v24.0"
+    )
+    channel = FacebookChannel(settings, graph_through.token, 5.0)
+    _publish_once(store, channel, _request(tmp_path, "2021-09-15-sida", "facebook"))
+
+    stored = everything_stored(store)
+    assert "yyyy" in stored
+    assert not leaked(graph_through.token, stored), leaked(graph_through.token, stored)
+
+
+def test_the_archive_of_a_post_whose_tries_were_refused_holds_no_secret(
+    fake_instagram: FakeInstagram, store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = canary("arch")
+    session = fake_instagram.saved_session(tmp_path / "secrets", token=token)
+    body = {"message": f"feedback_required for {instagram_api.session_id(token)}"}
+    monkeypatch.setitem(instagram_api.SCENARIOS, "echo", Scenario(400, body))
+    fake_instagram.queue("configure", "echo")
+    channel = InstagramChannel(InstagramSection(username=USERNAME), session, None, 5.0)
+    request = _request(tmp_path, "2021-09-15-arkiv", "instagram")
+    _publish_once(store, channel, request)
+    json_path, csv_path = write_archive(archive_records(store), tmp_path / "archive", UTC)
+    archived = json_path.read_text(encoding="utf-8") + csv_path.read_text(encoding="utf-8-sig")
+    assert not leaked(token, archived)
+
+
+# a webhook receiver that quotes the webhook -------------------------------------------
+
+
+@pytest.fixture
+def quoting_receiver() -> Iterator[tuple[ThreadingHTTPServer, list[str]]]:
+    """Answers every POST 404 with a body scripted per path: ``bodies[0]`` for the first."""
+    bodies: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            base = f"http://127.0.0.1:{self.server.server_address[1]}"
+            body = bodies.pop(0).format(path=self.path, url=base + self.path).encode()
+            self.send_response(404)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server, bodies
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "<pre>Cannot POST {path}</pre>",  # Express's 404: the path without the host
+        "x" * 150 + " no such hook: {url}",  # the URL straddling the 200th character
+        '{{"error": "invalid_token", "hook": "{path}"}}',
+    ],
+)
+def test_a_webhook_answer_never_quotes_the_webhook_back(
+    body: str, quoting_receiver: tuple[ThreadingHTTPServer, list[str]]
+) -> None:
+    server, bodies = quoting_receiver
+    secret = canary("hook")
+    url = f"http://127.0.0.1:{server.server_address[1]}/services/T01/B02/{secret}"
+    _register_url(url)
+    bodies.append(body)
+    target = WebhookTarget(url, "json", 5.0, "CAMPAIGN_ALERT_WEBHOOK")
+    with pytest.raises(Exception) as raised:
+        target.send(Message((), "t", "b", "c", ZoneInfo("UTC")))
+    said = str(raised.value)
+    assert said.startswith("HTTP 404") and not leaked(secret, said), said
+    assert "/services/T01" not in said
+
+
+def test_json_log_lines_of_a_quoted_secret_hold_nothing_of_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from scheduler.logs import configure_logging
+
+    secret = canary("log")
+    register_secret(secret)
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        configure_logging("json")
+        logging.getLogger("test.leaks").warning(
+            "said: %s", excerpt("z" * 290 + secret, 300), extra={"answer": {"k": secret}}
+        )
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+    line = capsys.readouterr().out
+    assert json.loads(line)["message"].startswith("said: zzz") and not leaked(secret, line)
+
+
+def test_an_unexpected_error_quoting_a_secret_near_the_cut_is_recorded_without_it() -> None:
+    from scheduler.publisher import describe_error
+
+    secret = canary("boom")
+    register_secret(secret)
+    said = describe_error(RuntimeError("w" * 280 + " " + secret))
+    assert said.startswith("RuntimeError: www") and not leaked(secret, said), said
