@@ -36,6 +36,8 @@ The rules, in full:
 
 from __future__ import annotations
 
+import base64
+import hmac
 import logging
 import os
 import re
@@ -242,11 +244,11 @@ class EmailTarget:
         context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if settings.smtp_security == "ssl":
-            smtp = smtplib.SMTP_SSL(
+            smtp = _Utf8SMTPSSL(
                 settings.smtp_host, settings.smtp_port, timeout=timeout, context=context
             )
         else:
-            smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+            smtp = _Utf8SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
         with smtp:
             if settings.smtp_security == "starttls":
                 smtp.starttls(context=context)
@@ -255,6 +257,36 @@ class EmailTarget:
             refused = smtp.send_message(mail)
         if refused:
             log.warning("the mail server refused some recipients: %s", ", ".join(refused))
+
+
+class _Utf8Text(str):
+    """Text that smtplib's ``.encode("ascii")`` turns into UTF-8 bytes."""
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return str.encode(self, "utf-8", errors)
+
+
+class _Utf8SMTP(smtplib.SMTP):
+    """smtplib sends its AUTH answers as ASCII, so a user name or password with å, ä or ö
+    could never log in (an ``UnicodeEncodeError``, every time). PLAIN (RFC 4616) and LOGIN
+    carry UTF-8; CRAM-MD5 hashes the password's UTF-8 bytes."""
+
+    def auth(self, mechanism: str, authobject: Any, *, initial_response_ok: bool = True) -> Any:
+        def utf8(challenge: bytes | None = None) -> str | None:
+            answer = authobject() if challenge is None else authobject(challenge)
+            return None if answer is None else _Utf8Text(answer)
+
+        return super().auth(mechanism, utf8, initial_response_ok=initial_response_ok)
+
+    def auth_cram_md5(self, challenge: bytes | None = None) -> str | None:
+        if challenge is None:
+            return None
+        digest = hmac.HMAC(self.password.encode("utf-8"), challenge, "md5").hexdigest()
+        return f"{self.user} {digest}"
+
+
+class _Utf8SMTPSSL(_Utf8SMTP, smtplib.SMTP_SSL):
+    """SMTP over TLS with UTF-8 logins."""
 
 
 class WebhookTarget:
@@ -352,6 +384,18 @@ def _describe(exc: BaseException, *, http: bool = False) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
+def _register_smtp_password(user: str, password: str) -> None:
+    """The password, and the base64 forms AUTH LOGIN and AUTH PLAIN send it in: a mail
+    server that refuses a login may quote the line it got back in its error."""
+    register_secret(password)
+    if not password:
+        return
+    for sent in (password, f"\0{user}\0{password}"):
+        encoded = base64.b64encode(sent.encode("utf-8")).decode("ascii")
+        register_secret(encoded)
+        register_secret(encoded.rstrip("="))
+
+
 def _register_url(url: str) -> None:
     """The webhook URL is a secret as a whole (its path only in HTTP libraries' lines)."""
     register_secret_url(url)
@@ -400,7 +444,7 @@ class Notifier:
         problems: list[str] = []
         if settings.email_to or settings.smtp_host:
             password = env.get(settings.smtp_password_env, "") if settings.smtp_user else ""
-            register_secret(password)
+            _register_smtp_password(settings.smtp_user, password)
             email = EmailTarget(settings, password)
             targets.append(email)
             if email.problem:

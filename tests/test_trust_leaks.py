@@ -10,9 +10,11 @@ alert, and nothing of it reaches the attempts or alerts tables, the archive or a
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import random
+import socketserver
 import threading
 import uuid
 from collections.abc import Iterator
@@ -32,13 +34,13 @@ from scheduler.channels.base import Channel, MediaItem, PublishRequest
 from scheduler.channels.facebook import FacebookChannel
 from scheduler.channels.instagram import InstagramChannel
 from scheduler.engagement.archive import archive_records, write_archive
-from scheduler.notify import Message, WebhookTarget, _register_url
+from scheduler.notify import Message, Notifier, WebhookTarget, _register_url
 from scheduler.prepare import content_fingerprint
 from scheduler.publisher import Publisher
 from scheduler.redaction import REDACTED, excerpt, register_secret
 from scheduler.retry_policy import RetryPolicy
 from scheduler.store.store import Store
-from tests.conftest import HandClock
+from tests.conftest import Campaign, HandClock
 from tests.database import database_url, store  # noqa: F401
 from tests.fakes import instagram_api
 from tests.fakes.graph_api import FakeGraphAPI
@@ -270,3 +272,120 @@ def test_an_unexpected_error_quoting_a_secret_near_the_cut_is_recorded_without_i
     register_secret(secret)
     said = describe_error(RuntimeError("w" * 280 + " " + secret))
     assert said.startswith("RuntimeError: www") and not leaked(secret, said), said
+
+
+# a mail server that quotes the login back ---------------------------------------------
+
+
+class _EchoingSmtp(socketserver.StreamRequestHandler):
+    """Offers one AUTH mechanism and refuses the login quoting the line it got."""
+
+    def handle(self) -> None:
+        def say(line: str) -> None:
+            self.wfile.write(f"{line}\r\n".encode())
+
+        say("220 mail.example ESMTP")
+        while line := self.rfile.readline().decode("ascii", "replace").strip():
+            command = line.upper()
+            if command.startswith(("EHLO", "HELO")):
+                say("250-mail.example")
+                say(f"250 AUTH {self.server.mechanism}")  # type: ignore[attr-defined]
+            elif command.startswith("AUTH LOGIN"):
+                say("334 UGFzc3dvcmQ6")
+                answer = self.rfile.readline().decode("ascii", "replace").strip()
+                say(f"535 5.7.8 authentication failed: {answer}")
+            elif command.startswith("AUTH PLAIN"):
+                say(f"535 5.7.8 bad credentials in {line}".replace("AUTH PLAIN ", ""))
+            elif command.startswith("QUIT"):
+                say("221 bye")
+                return
+            else:
+                say("250 OK")
+
+
+@pytest.mark.parametrize("mechanism", ["LOGIN", "PLAIN"])
+def test_a_mail_server_quoting_the_base64_login_back_never_shows_it(
+    mechanism: str, campaign: Campaign, store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _EchoingSmtp)
+    server.mechanism = mechanism  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    password = canary("Smtp") + " 9#%"
+    user = "kampanj@sodertalje.example"
+    config = campaign.config(
+        f"""
+        [notify]
+        email_to = ["kommunikation@sodertalje.example"]
+        smtp_host = "127.0.0.1"
+        smtp_port = {server.server_address[1]}
+        smtp_security = "none"
+        smtp_user = "{user}"
+        """
+    )
+    try:
+        notifier = Notifier.from_config(config, {"CAMPAIGN_SMTP_PASSWORD": password})
+        store.raise_alert("failed:eko", "failed", "Facebook refused it.", NOW, channel="facebook")
+        with caplog.at_level(logging.DEBUG):
+            report = notifier.deliver_pending(store)
+    finally:
+        server.shutdown()
+        server.server_close()
+    said = " ".join(report.failures) + caplog.text
+    assert report.failures and "535" in said, said
+    shapes = [password, base64.b64encode(password.encode()).decode()]
+    shapes.append(base64.b64encode(f"\0{user}\0{password}".encode()).decode())
+    for shape in shapes:
+        assert not leaked(shape, said), (shape, said)
+
+
+@pytest.mark.parametrize("mechanism", ["LOGIN", "PLAIN"])
+def test_a_password_with_swedish_letters_logs_in_to_a_real_mail_server(
+    mechanism: str, campaign: Campaign, store: Store
+) -> None:
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    password = "Sommarö 100% #1 @kommunen"
+    logins: list[tuple[str, bool]] = []
+    mails: list[bytes] = []
+
+    class Handler:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            mails.append(envelope.original_content or envelope.content)
+            return "250 OK"
+
+    def authenticate(*args: Any) -> AuthResult:
+        mechanism_used, data = args[3], args[4]
+        ok = isinstance(data, LoginPassword) and data.password.decode("utf-8") == password
+        logins.append((mechanism_used, ok))
+        return AuthResult(success=ok, handled=False)
+
+    with socketserver.TCPServer(("127.0.0.1", 0), socketserver.BaseRequestHandler) as probe:
+        port = probe.server_address[1]
+    controller = Controller(
+        Handler(),
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=authenticate,
+        auth_require_tls=False,
+        auth_exclude_mechanism={"LOGIN": ["PLAIN"], "PLAIN": ["LOGIN"]}[mechanism],
+    )
+    controller.start()
+    try:
+        config = campaign.config(
+            f"""
+            [notify]
+            email_to = ["kommunikation@sodertalje.example"]
+            smtp_host = "127.0.0.1"
+            smtp_port = {port}
+            smtp_security = "none"
+            smtp_user = "kampanj"
+            """
+        )
+        notifier = Notifier.from_config(config, {"CAMPAIGN_SMTP_PASSWORD": password})
+        store.raise_alert("failed:eko", "failed", "Facebook refused it.", NOW, channel="facebook")
+        report = notifier.deliver_pending(store)
+    finally:
+        controller.stop()
+    assert report.ok and report.delivered == 1, report
+    assert logins == [(mechanism, True)] and len(mails) == 1
