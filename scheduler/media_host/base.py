@@ -3,6 +3,12 @@
 The Instagram Graph API takes no uploads: Meta downloads each image from a public URL at
 the time of the call. A media host puts a rendition somewhere Meta can reach, hands back
 that URL, and removes it again when asked.
+
+A campaign image must not be reachable before its post is due: nothing is put on a host
+ahead of time. The channel calls :meth:`MediaHost.put` at publish time, and
+:meth:`MediaHost.remove` once Meta has fetched the image, when config says so.
+Implementations: :mod:`.folder` (a served folder), :mod:`.s3` (an S3-compatible bucket);
+:func:`.factory.build_media_host` builds the configured one.
 """
 
 from __future__ import annotations
