@@ -33,6 +33,8 @@ from campaign.diagnostics import Diagnostic, DiagnosticSink, Position
 from campaign.validation_messages import did_you_mean
 
 CONFIG_ENV = "CAMPAIGN_CONFIG"
+#: The longest duration any key takes, in each unit: a year.
+YEAR_SECONDS, YEAR_MINUTES, YEAR_HOURS = 365 * 24 * 3600, 365 * 24 * 60, 365 * 24
 DEFAULT_CONFIG = Path("config.toml")
 ChannelName = Literal["facebook", "instagram"]
 CHANNELS: tuple[ChannelName, ...] = ("facebook", "instagram")
@@ -176,7 +178,9 @@ Numbers = Annotated[tuple[StrictFloat, ...], Field(strict=False)]
 
 class _Section(BaseModel):
     # strict: "45" is not 45 and "yes" is not true; a wrong type is reported, never guessed.
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    # No inf or nan, and every duration at most a year: a longer one is a typing mistake, and
+    # once turned into a timedelta or a timer it would end a command in an OverflowError.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class CampaignSection(_Section):
@@ -193,7 +197,7 @@ class CheckSection(_Section):
     """[check]: thresholds of `campaign check`."""
 
     max_lix: float = Field(45, ge=10, le=100)
-    min_gap_minutes: int = Field(30, ge=0)
+    min_gap_minutes: int = Field(30, ge=0, le=YEAR_MINUTES)
     # Above campaign.image_probe.MAX_IMAGE_MEGAPIXELS (89.48, what branding opens) counts as it.
     max_image_megapixels: float = Field(89, gt=0, le=178)
     max_image_megabytes: float = Field(50, gt=0)
@@ -300,22 +304,22 @@ class PublishingSection(_Section):
     outbox: str = "outbox"
     request_timeout_seconds: float = Field(60, gt=0, le=600)
     max_attempts: int = Field(5, ge=1, le=20)
-    retry_after_seconds: float = Field(60, ge=1)
-    retry_max_seconds: float = Field(3600, ge=1)
-    rate_limit_cooldown_minutes: float = Field(60, ge=1)
-    reconcile_after_seconds: float = Field(30, ge=0)
-    auth_check_minutes: float = Field(15, ge=1)
+    retry_after_seconds: float = Field(60, ge=1, le=YEAR_SECONDS)
+    retry_max_seconds: float = Field(3600, ge=1, le=YEAR_SECONDS)
+    rate_limit_cooldown_minutes: float = Field(60, ge=1, le=YEAR_MINUTES)
+    reconcile_after_seconds: float = Field(30, ge=0, le=YEAR_SECONDS)
+    auth_check_minutes: float = Field(15, ge=1, le=YEAR_MINUTES)
 
 
 class SchedulerSection(_Section):
     """[scheduler]: the daemon (`campaign run`)."""
 
-    misfire_grace_minutes: float = Field(30, ge=0)
-    rescan_seconds: float = Field(10, ge=1)
+    misfire_grace_minutes: float = Field(30, ge=0, le=YEAR_MINUTES)
+    rescan_seconds: float = Field(10, ge=1, le=YEAR_SECONDS)
     git_pull: bool = False
-    git_pull_minutes: float = Field(5, ge=1)
-    heartbeat_seconds: float = Field(30, ge=1)
-    prepare_hours_ahead: float = Field(48, gt=0)
+    git_pull_minutes: float = Field(5, ge=1, le=YEAR_MINUTES)
+    heartbeat_seconds: float = Field(30, ge=1, le=YEAR_SECONDS)
+    prepare_hours_ahead: float = Field(48, gt=0, le=YEAR_HOURS)
 
 
 class NotifySection(_Section):
@@ -339,13 +343,15 @@ class EngagementSection(_Section):
 
     # Ages after publishing, in hours: 1 h, 6 h, 24 h, 3 days, 7 days, 30 days.
     ages_hours: Numbers = Field((1, 6, 24, 72, 168, 720), min_length=1)
-    check_minutes: float = Field(5, ge=0.1)
+    check_minutes: float = Field(5, ge=0.1, le=YEAR_MINUTES)
 
     @field_validator("ages_hours")
     @classmethod
     def _increasing(cls, ages: tuple[float, ...]) -> tuple[float, ...]:
         if any(age <= 0 for age in ages) or list(ages) != sorted(set(ages)):
             raise ValueError("ages_hours must be positive and increasing, like [1, 6, 24].")
+        if ages[-1] > 10 * YEAR_HOURS:
+            raise ValueError(f"ages_hours go up to {10 * YEAR_HOURS} hours (ten years) at most.")
         return ages
 
 

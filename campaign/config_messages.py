@@ -76,6 +76,8 @@ def explain(error: ErrorDetails, root: type[BaseModel]) -> str:
         return f"{where} must be true or false (without quotes), not {_show(given)}."
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return f"{where} must be a whole number{like}, not {_show(given)}.{unquote}"
+    if kind == "finite_number":
+        return f"{where} must be a number{like}, not {_show(given)}."
     if kind in ("float_type", "float_parsing"):
         return f"{where} must be a number{like}, not {_show(given)}.{unquote}"
     if kind in ("tuple_type", "list_type"):
@@ -96,7 +98,7 @@ def explain(error: ErrorDetails, root: type[BaseModel]) -> str:
     if kind in _BOUNDS:
         word, bound = _BOUNDS[kind]
         limit = error.get("ctx", {}).get(bound)
-        return f"{where} is {_show(given)}, but must be {word} {limit:g}."
+        return f"{where} is {_show(given)}, but must be {word} {_number(limit)}."
     if kind == "value_error":
         return f"{where}: {str(error['msg']).removeprefix('Value error, ')}"
     return f"{where} is {_show(given)}, which is not valid here."
@@ -179,6 +181,13 @@ def _toml(value: Any) -> str:
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     return str(value)
+
+
+def _number(value: Any) -> str:
+    """12 → "12", 16777216 → "16,777,216", 0.1 → "0.1": never 1.67772e+07."""
+    if isinstance(value, int | float) and float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _show(value: Any) -> str:
