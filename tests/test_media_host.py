@@ -357,6 +357,13 @@ def test_build_media_host_says_why_it_cannot(tmp_path: Path) -> None:
     assert plain_http.host is None
     assert "https://" in plain_http.reason
 
+    plain_endpoint = build_media_host(
+        S3Settings(bucket=BUCKET, endpoint_url="http://minio.example:9000"), keys
+    )
+    assert plain_endpoint.host is None
+    assert "[media_host] endpoint_url" in plain_endpoint.reason
+    assert "https://" in plain_endpoint.reason
+
     s3 = build_media_host(S3Settings(bucket=BUCKET, region="eu-north-1"), keys)
     assert isinstance(s3.host, S3MediaHost)
     assert s3.reason == ""

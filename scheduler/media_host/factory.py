@@ -46,7 +46,10 @@ def build_media_host(
         return BuiltMediaHost(None, keys)
     access_key_id, secret_access_key = keys
     register_secret(secret_access_key)
-    return BuiltMediaHost(S3MediaHost(settings, access_key_id, secret_access_key), "")
+    try:
+        return BuiltMediaHost(S3MediaHost(settings, access_key_id, secret_access_key), "")
+    except MediaHostError as error:
+        return BuiltMediaHost(None, error.message)
 
 
 def _missing(key: str, what: str) -> str:

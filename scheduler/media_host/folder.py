@@ -51,8 +51,8 @@ def check_public_url(base_url: str, key: str = "base_url") -> str:
         pass
     elif parts.scheme != "https" or not parts.hostname:
         raise MediaHostError(
-            f"{where} must be an https:// address that Meta can fetch images from, such as "
-            "https://www.example.se/kampanjbilder (plain http only to this computer, for tests).",
+            f"{where} must be an https:// address that Meta can fetch images from "
+            "(plain http only to this computer, for tests).",
             temporary=False,
         )
     if parts.username or parts.password:

@@ -33,7 +33,7 @@ from botocore.config import Config
 
 from campaign.safe_output import UnsafeOutput, read_regular
 from scheduler.media_host.base import HostedImage, MediaHost, MediaHostError
-from scheduler.media_host.folder import new_image_name
+from scheduler.media_host.folder import check_public_url, new_image_name
 
 #: SigV4 presigned links live at most 7 days.
 MAX_VALID_FOR = timedelta(days=7)
@@ -80,7 +80,11 @@ class S3MediaHost(MediaHost):
     kind = "s3"
 
     def __init__(self, settings: S3Settings, access_key_id: str, secret_access_key: str) -> None:
-        """A client for ``settings`` with exactly these keys; no network call is made yet."""
+        """A client for ``settings`` with exactly these keys; no network call is made yet.
+        A custom endpoint must be https (http only to this computer, for tests): the links
+        Meta fetches point at it. Raises :class:`MediaHostError` (never temporary)."""
+        if settings.endpoint_url:
+            check_public_url(settings.endpoint_url, key="endpoint_url")
         self.settings = settings
         self.region = settings.region or "us-east-1"
         _quiet_library_logs()
