@@ -30,6 +30,8 @@ from collections.abc import Iterable
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 REDACTED = "[redacted]"
+#: A shorter value is not registered: replacing every "2021" or "kaffe" in the logs would
+#: make them unreadable. config.toml asks for passwords at least this long.
 _MIN_SECRET_LENGTH = 6
 
 # Keys whose value is a secret whatever separates them (`key: value`, `key=value`, JSON):
@@ -38,7 +40,7 @@ _TOKEN_KEYS = (
     r"(?:[A-Za-z0-9]+[_-])*(?:access_token|[A-Za-z0-9]+_token|csrftoken|"
     r"[A-Za-z0-9]+_secret|sessionid|api_?key)"
 )
-_PASSWORD_KEYS = r"(?:[A-Za-z0-9]+[_-])*(?:password|passwd|pwd|passphrase)"
+_PASSWORD_KEYS = r"(?:[A-Za-z0-9]+[_-])*(?:ssl)?(?:password|passwd|pwd|passphrase)"
 # Bare words that are secrets only as a key: quoted (`"token": …`) or with `=`. "the Page
 # token: expired" is a sentence, not a key.
 _WEAK_KEYS = r"(?:token|secret)"

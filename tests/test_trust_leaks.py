@@ -389,3 +389,15 @@ def test_a_password_with_swedish_letters_logs_in_to_a_real_mail_server(
         controller.stop()
     assert report.ok and report.delivered == 1, report
     assert logins == [(mechanism, True)] and len(mails) == 1
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "connection to server failed: sslpassword=ZqCANARYssl9 sslkey=/etc/campaign/key.pem",
+        "postgresql+psycopg://db.example/campaign?sslmode=require&sslpassword=ZqCANARYssl9",
+    ],
+)
+def test_a_libpq_ssl_password_is_a_password(said: str) -> None:
+    result = redaction.redact(said) or ""
+    assert "ZqCANARYssl9" not in result and result.count(REDACTED) == 1, result
