@@ -218,7 +218,12 @@ class Daemon:
     def _recover(self) -> None:
         """Before anything is published: claims of a dead process become unknown, and
         every unknown outcome is looked for on its platform."""
-        released = self.reconciler.release_abandoned(all_abandoned=True)
+        # We hold the one-daemon lock, so the daemon that beat before us is gone: its claims
+        # are abandoned. Any other claim is abandoned only if its process is (a by-hand
+        # `campaign publish` may be waiting for the platform's answer right now).
+        last = self.store.heartbeat()
+        dead_daemon = last.holder if last is not None and last.holder != self.holder else None
+        released = self.reconciler.release_abandoned(dead_daemon=dead_daemon)
         if released:
             log.warning("%d publish(es) were cut off by a stop; checking them", len(released))
         for result in self.reconciler.reconcile_all(force=True):
@@ -481,20 +486,30 @@ class Daemon:
         now = self.clock()
         job_id = f"publish:{post.id}:{channel}"
         if row.state == State.SCHEDULED:
-            state = self.store.channel_state(channel)
             wait_until = row.next_attempt_at or now
-            held = wait_until
-            if state.paused_reason is not None and mode == Mode.LIVE:
-                held = max(held, now + self.policy.auth_check_every)
-            if state.cooldown_until is not None and mode == Mode.LIVE:
-                held = max(held, state.cooldown_until)
+            held = self._channel_reopens(channel, mode, wait_until, now)
             if held > wait_until:  # held back by our own rest or pause: its time moves too
                 self.store.hold(row, held, now)
             self._put_job(job_id, max(held, now + timedelta(seconds=1)), post.id, channel)
         elif row.state in (State.UNKNOWN, State.PUBLISHING):
             at = (row.claimed_at or now) + self.policy.reconcile_after
-            # Another process's claim in flight: look again shortly, not in a busy loop.
+            if row.state == State.UNKNOWN and row.next_attempt_at is not None:
+                at = max(at, row.next_attempt_at)  # a failed lookup's backoff
+            # Looked for once its channel is open again (a rest, a pause), and another
+            # process's claim in flight is looked at shortly: never a busy loop.
+            at = self._channel_reopens(channel, mode, at, now)
             self._put_job(job_id, max(at, now + timedelta(seconds=1)), post.id, channel)
+
+    def _channel_reopens(self, channel: str, mode: Mode, at: datetime, now: datetime) -> datetime:
+        """``at``, or later if the live channel rests or is paused until then."""
+        if mode != Mode.LIVE:
+            return at
+        state = self.store.channel_state(channel)
+        if state.paused_reason is not None:
+            at = max(at, now + self.policy.auth_check_every)
+        if state.cooldown_until is not None:
+            at = max(at, state.cooldown_until)
+        return at
 
     def _after_unexpected(self, post_id: str, channel: ChannelName, error: Exception) -> None:
         """An unexpected error in the publish job itself (outside the publisher, which

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -58,20 +59,25 @@ class Reconciler:
         self.clock = clock
         self.me = this_process()
 
-    def release_abandoned(self, *, all_abandoned: bool = False) -> list[Publication]:
+    def release_abandoned(self, *, dead_daemon: str | None = None) -> list[Publication]:
         """Turn claims whose process has ended into unknowns.
 
-        ``all_abandoned``: every ``publishing`` row is abandoned (the caller holds the
-        one-daemon lock, so no other process can be publishing).
+        A claim is abandoned when its process is certainly gone (checked on this host),
+        when it was made by ``dead_daemon`` (the daemon that held the one-daemon lock
+        before the caller, which holds it now), or when it is older than the lease. A
+        claim by a live process — a `campaign publish` by hand waiting for the platform's
+        answer — is never taken for abandoned: looking for its post before the platform
+        has made it would find nothing and send the post a second time.
         """
         now = self.clock()
         released = []
         for row in self.store.publications([State.PUBLISHING]):
             assert row.id is not None
             age = now - row.claimed_at if row.claimed_at else timedelta.max
-            if row.claimed_by == self.me and not all_abandoned:
+            if row.claimed_by == self.me:
                 continue
-            if all_abandoned or is_gone(row.claimed_by) or age > self.policy.claim_lease:
+            by_dead_daemon = dead_daemon is not None and row.claimed_by == dead_daemon
+            if by_dead_daemon or is_gone(row.claimed_by) or age > self.policy.claim_lease:
                 message = (
                     "the process publishing this stopped before it recorded the answer; "
                     "the post may or may not be online."
@@ -106,6 +112,8 @@ class Reconciler:
             return _result(row, "nothing to reconcile.")
         if not force and not _older(row, now, self.policy.reconcile_after):
             return _result(row, "too soon to look: the platform may not list it yet.")
+        if not force and row.next_attempt_at is not None and row.next_attempt_at > now:
+            return _result(row, "too soon to look again: the last lookup failed.")
         channel = self.channels.get(row.channel)
         wanted = "the outbox (dry run)" if row.mode == Mode.DRY_RUN else f"live {row.channel}"
         if channel is None or (channel.kind == "outbox") != (row.mode == Mode.DRY_RUN):
@@ -127,16 +135,20 @@ class Reconciler:
             )
             if not isinstance(problem, ChannelError):
                 log.exception("looking for %s on %s failed unexpectedly", row.post_id, row.channel)
+            failed_at = self.clock()
             still_unknown = self.store.finish(
                 attempt_id,
                 row.id,
-                now=self.clock(),
+                now=failed_at,
                 state=State.UNKNOWN,
                 outcome="lookup_failed",
                 error_class=error.error_class.value,
                 code=error.code,
                 subcode=error.subcode,
                 message=error.message,
+                # Looked for again after a backoff, never in a loop that hammers a platform
+                # that is down (or writes an attempt row every second).
+                next_attempt_at=failed_at + self._lookup_wait(row.id),
                 expect_state=State.UNKNOWN,
                 seen=row,
             )
@@ -204,6 +216,17 @@ class Reconciler:
             if not gave_up
             else "not found online, and out of tries.",
         )
+
+    def _lookup_wait(self, publication_id: int) -> timedelta:
+        """How long to wait before looking again after a failed lookup: a backoff on the
+        number of failed lookups in a row (at least ``reconcile_after``)."""
+        failed = 0
+        for attempt in reversed(self.store.attempts(publication_id)):
+            if attempt.kind != "reconcile" or attempt.outcome not in ("lookup_failed", None):
+                break
+            failed += attempt.outcome == "lookup_failed"
+        wait = self.policy.backoff(max(1, failed + 1), random.Random())
+        return max(wait, self.policy.reconcile_after)
 
     def _overtaken(self, publication_id: int) -> Reconciled:
         """Another process recorded this publication first: say what it recorded."""

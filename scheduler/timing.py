@@ -89,7 +89,10 @@ def decide(
         return Decision("nothing", reason=state.value)
     if state in (State.PUBLISHING, State.UNKNOWN):
         claimed = row.claimed_at or now
-        return Decision("reconcile", max(now, claimed + reconcile_after), "outcome unknown")
+        look_at = max(now, claimed + reconcile_after)
+        if state == State.UNKNOWN and row.next_attempt_at is not None:
+            look_at = max(look_at, row.next_attempt_at)  # after a failed lookup: its backoff
+        return Decision("reconcile", look_at, "outcome unknown")
     since = on_time_from(row, due, now)
     if since < now - grace:
         late = _minutes(now - since)

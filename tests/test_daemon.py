@@ -420,7 +420,8 @@ def test_at_start_a_post_late_within_the_grace_runs_now(setup: Setup, clock: Han
 
 
 def left_publishing(setup: Setup, store: Store, post_id: str, claimed_at: datetime) -> int:
-    """A claim left by a process that died between the claim and the answer."""
+    """A claim left by a daemon (on another host) that died between the claim and the
+    answer: its heartbeat is the last one, so the next daemon knows the claim was its."""
     config = setup.config
     posts = [p for p in load_campaign(config, now=claimed_at).posts if p.id == post_id]
     [prepared], problems = prepare_posts(posts, config)
@@ -441,6 +442,14 @@ def left_publishing(setup: Setup, store: Store, post_id: str, claimed_at: dateti
         first_comment=request.first_comment,
     )
     assert claim is not None
+    store.beat(
+        holder=DEAD_CLAIMANT,
+        mode="dry_run",
+        started_at=claimed_at,
+        now=claimed_at,
+        next_due_at=None,
+        jobs=1,
+    )
     return row.id
 
 

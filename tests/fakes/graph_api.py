@@ -319,6 +319,12 @@ class FakeGraphAPI:
             self._server.shutdown()
             self._server.server_close()
 
+    def release_delayed(self) -> None:
+        """Let every answer that is being delayed go now (and later ones wait again)."""
+        with self._lock:
+            self._release.set()
+            self._release = threading.Event()
+
     def reset(self) -> None:
         """Forget posts, photos, requests and scripts; release delayed answers."""
         with self._lock:
