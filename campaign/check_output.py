@@ -20,6 +20,13 @@ class OutputFormat(StrEnum):
     github = "github"
 
 
+def literal(text: str) -> str:
+    """``text`` for a rich markup string, shown as written: ``[red]`` or ``[/]`` from a
+    file name, a setting or a post is never read as markup (nor breaks it), and control
+    and invisible characters are made visible."""
+    return escape(visible(text))
+
+
 def display_path(path: Path) -> str:
     """The path relative to the working folder when it is inside it (shorter, clickable),
     with any control or invisible character in a file name made visible."""

@@ -18,7 +18,15 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from campaign.check_output import OutputFormat, as_github, as_json, print_text, summary_line
+from campaign.check_output import (
+    OutputFormat,
+    as_github,
+    as_json,
+    display_path,
+    literal,
+    print_text,
+    summary_line,
+)
 from campaign.config import ChannelName, Config, ConfigError, load_config
 from campaign.post_format import post_json_schema
 from campaign.post_loader import load_campaign
@@ -121,12 +129,13 @@ def new(
     try:
         path = create_post(config, slug, at)
     except (TimeProblem, ScaffoldProblem) as problem:
-        err.print(f"[red]error[/]: {problem}")
+        err.print(f"[red]error[/]: {literal(str(problem))}")
         raise typer.Exit(2) from None
-    out.print(f"Created {path}")
+    shown = literal(display_path(path))
+    out.print(f"Created {shown}")
     out.print(
-        f"Next: write the text, save the image {path.stem}.jpg beside it, "
-        f"then run: campaign check {path}"
+        f"Next: write the text, save the image {literal(path.stem)}.jpg beside it, "
+        f"then run: campaign check {shown}"
     )
 
 
@@ -210,10 +219,10 @@ def schema(
             write_file(real_folder(output.parent) / output.name, text)
         except (UnsafeOutput, OSError) as problem:
             err.print(
-                f"[red]error[/]: {escape(str(output))} was not written: {escape(str(problem))}"
+                f"[red]error[/]: {literal(str(output))} was not written: {literal(str(problem))}"
             )
             raise typer.Exit(2) from None
-        out.print(f"Wrote {output}")
+        out.print(f"Wrote {literal(str(output))}")
 
 
 @app.command()

@@ -30,6 +30,7 @@ from pydantic import (
 
 from campaign.config_messages import explain_config_errors
 from campaign.diagnostics import Diagnostic, DiagnosticSink, Position
+from campaign.post_reader import PostFileProblem, read_settings_text
 from campaign.validation_messages import did_you_mean
 
 CONFIG_ENV = "CAMPAIGN_CONFIG"
@@ -485,7 +486,12 @@ def load_config(path: Path | None = None) -> Config:
             sink.error(Position(1, 1), "config-missing", "this config file does not exist.")
             raise ConfigError(sink.items)
         return _checked(ConfigFile(), Path.cwd(), None, DiagnosticSink(path), {})
-    text = path.read_text(encoding="utf-8")
+    try:  # config.toml can come from a pull request: a regular file, bounded, UTF-8
+        text = read_settings_text(path)
+    except PostFileProblem as problem:
+        sink = DiagnosticSink(path)
+        sink.error(Position(1, 1), problem.code, str(problem))
+        raise ConfigError(sink.items) from None
     return parse_config(text, path)
 
 
@@ -494,9 +500,10 @@ def parse_config(text: str, path: Path) -> Config:
     sink = DiagnosticSink(path)
     try:
         raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or a number too long to read (4,300 digits)
         line, column = _toml_error_position(str(exc))
-        sink.error(Position(line, column), "toml-syntax", f"this is not valid TOML: {exc}.")
+        what = exc if isinstance(exc, tomllib.TOMLDecodeError) else "a number is far too long"
+        sink.error(Position(line, column), "toml-syntax", f"this is not valid TOML: {what}.")
         raise ConfigError(sink.items) from None
     positions = toml_key_positions(text)
     try:

@@ -31,7 +31,8 @@ def plan_table(
     ``states`` are the store's states by (post id, channel); without one, a post's
     state comes from the file: draft, scheduled or past.
     """
-    table = Table(title=title, title_justify="left", expand=False)
+    # The title names the campaign as config.toml does: shown as written, never as markup.
+    table = Table(title=Text(visible(title)), title_justify="left", expand=False)
     longest_id = max((len(post.id) for post in posts), default=4)
     for column, width in (("when", 20), ("post", longest_id), ("channel", 9), ("state", 10)):
         table.add_column(column, no_wrap=True, min_width=width)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 _OPEN_FLAGS = (
@@ -21,6 +22,8 @@ _OPEN_FLAGS = (
     | getattr(os, "O_BINARY", 0)
 )
 _CHUNK = 64 * 1024
+#: The largest settings file read (config.toml is a few kilobytes).
+MAX_SETTINGS_BYTES = 1024 * 1024
 
 
 class PostFileProblem(ValueError):
@@ -51,6 +54,45 @@ def read_post_file(path: Path, max_bytes: int) -> bytes:
         os.close(descriptor)
 
 
+def read_settings_text(path: Path, max_bytes: int = MAX_SETTINGS_BYTES) -> str:
+    """The text of a settings file such as config.toml, which a pull request can change
+    too: a regular file (it may be reached through a link, which an operator may keep),
+    never a device or pipe, at most ``max_bytes``, UTF-8. Raises :class:`PostFileProblem`."""
+    try:
+        descriptor = os.open(path, _OPEN_FLAGS & ~getattr(os, "O_NOFOLLOW", 0))
+    except OSError as exc:
+        raise _unreadable(exc) from None
+    try:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise PostFileProblem(
+                "settings-not-file",
+                "this is not an ordinary file (a folder, device, pipe, or a link to one). "
+                "Replace it with the settings file itself.",
+            )
+        if status.st_size > max_bytes:
+            raise _settings_too_big(max_bytes)
+        data = _read_at_most(descriptor, max_bytes, _settings_too_big)
+    finally:
+        os.close(descriptor)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PostFileProblem(
+            "encoding",
+            f"line {line} is not UTF-8: save the file again with the encoding UTF-8.",
+        ) from None
+
+
+def _settings_too_big(max_bytes: int) -> PostFileProblem:
+    return PostFileProblem(
+        "settings-too-big",
+        f"the file is larger than {_kilobytes(max_bytes)}; a settings file is a few kilobytes. "
+        "Check that nothing was pasted into it by mistake.",
+    )
+
+
 def _check_status(status: os.stat_result, max_bytes: int) -> None:
     if stat.S_ISLNK(status.st_mode):
         raise _link()
@@ -65,7 +107,11 @@ def _check_status(status: os.stat_result, max_bytes: int) -> None:
         raise _too_big(status.st_size, max_bytes)
 
 
-def _read_at_most(descriptor: int, max_bytes: int) -> bytes:
+def _read_at_most(
+    descriptor: int,
+    max_bytes: int,
+    too_big: Callable[[int], PostFileProblem] = lambda limit: _too_big(None, limit),
+) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while size <= max_bytes:
@@ -74,7 +120,7 @@ def _read_at_most(descriptor: int, max_bytes: int) -> bytes:
             return b"".join(chunks)
         chunks.append(chunk)
         size += len(chunk)
-    raise _too_big(None, max_bytes)  # it grew after it was looked at
+    raise too_big(max_bytes)  # it grew after it was looked at
 
 
 def _link() -> PostFileProblem:

@@ -15,7 +15,7 @@ from campaign.branding.render_all import (
     prune_stale,
     render_campaign,
 )
-from campaign.check_output import display_path
+from campaign.check_output import display_path, literal
 from campaign.config import Config
 from campaign.post_loader import load_campaign
 from campaign.safe_output import UnsafeOutput
@@ -75,6 +75,6 @@ def _render(
     pruned = prune_stale(jobs, config.build_dir, whole_campaign=paths is None)
     out.print(
         f"{len(report.made)} made, {len(report.cached)} unchanged, {len(report.failed)} failed, "
-        f"{pruned} out of date removed → {display_path(config.build_dir)}"
+        f"{pruned} out of date removed → {literal(display_path(config.build_dir))}"
     )
     return 1 if report.failed or broken else 0

@@ -38,6 +38,9 @@ _NULLS = {"", "~", "null", "Null", "NULL"}
 _TRUES = {"true", "True", "TRUE"}
 _FALSES = {"false", "False", "FALSE"}
 _INT = re.compile(r"[-+]?[0-9]+")
+#: Longer runs of digits stay text: Python refuses to read them as a number (its guard
+#: against quadratic conversion), and no post needs one.
+_MAX_DIGITS = 4_000
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 
 
@@ -288,7 +291,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     if value in _FALSES:
         return False
     if _INT.fullmatch(value):
-        return int(value)
+        return int(value) if len(value) <= _MAX_DIGITS else value
     if _FLOAT.fullmatch(value):
         return float(value)
     return value

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from campaign.check_output import literal
 from campaign.config import Config
 from campaign.post_loader import load_campaign
 from campaign.safe_output import UnsafeOutput, real_folder, refuse_link, remove_generated
@@ -153,7 +154,7 @@ def _print_summary(went_out: list[WentOut], start: datetime, config: Config, out
     console.print(
         f"{published} of {len(went_out)} publications went out; the latest was "
         f"{worst * 1000:.0f} ms after its time. What was sent is in "
-        f"{config.build_dir / REHEARSAL_FOLDER / 'outbox'}."
+        f"{literal(str(config.build_dir / REHEARSAL_FOLDER / 'outbox'))}."
     )
 
 

@@ -107,7 +107,8 @@ def _resolve_inside(check: PostCheck, index: int, file: str) -> Path | None:
     other paths need the full (slower) resolution.
     """
     written = Path(file)
-    if written.is_absolute() or file.startswith(("~", "\\")) or ":" in written.parts[0]:
+    first = written.parts[0] if written.parts else ""  # "." and "./" have no parts
+    if written.is_absolute() or file.startswith(("~", "\\")) or ":" in first:
         _file_error(
             check,
             index,

@@ -25,6 +25,7 @@ from campaign.safe_output import (
     refuse_link,
     remove_generated,
     remove_if_empty,
+    shown,
     write_file,
 )
 from scheduler.channels.base import (
@@ -151,10 +152,15 @@ def clear_outbox(folder: Path) -> int:
 
 
 def _swap_in(staging: Path, target: Path) -> None:
-    """Put ``staging`` at ``target``; an old ``target`` survives until the new one is in."""
+    """Put ``staging`` at ``target``; an old ``target`` survives until the new one is in.
+
+    The old folder is replaced only if it holds nothing but what this channel writes,
+    and only those files are deleted: a file someone else put there is never lost.
+    """
     if not target.exists():
         os.replace(staging, target)
         return
+    _refuse_foreign_files(target)
     retired = target.with_name(f".{target.name}.old-{os.getpid()}")
     os.replace(target, retired)
     try:
@@ -162,4 +168,15 @@ def _swap_in(staging: Path, target: Path) -> None:
     except OSError:
         os.replace(retired, target)
         raise
-    shutil.rmtree(retired, ignore_errors=True)
+    remove_generated(retired, _OUTBOX_FILES)
+    remove_if_empty(retired)
+
+
+def _refuse_foreign_files(folder: Path) -> None:
+    """Raise :class:`UnsafeOutput` if ``folder`` holds anything this channel did not write."""
+    for entry in os.scandir(folder):
+        if not (_OUTBOX_FILES.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)):
+            raise UnsafeOutput(
+                f"{shown(folder)} holds {entry.name!r}, which campaign did not write there, so "
+                "the folder is not replaced. Move it elsewhere and the post is written again."
+            )
