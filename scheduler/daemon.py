@@ -232,9 +232,27 @@ class Daemon:
     # Rescans --------------------------------------------------------------------------
 
     def rescan(self, force: bool = False, workers: int | None = 1) -> None:
-        """Reload the posts if the folder changed, and bring the jobs in line."""
+        """Reload the posts if the folder changed, and bring the jobs in line.
+
+        Never raises: an unexpected error is logged and alerted, and the next rescan looks
+        at every post again (a failed rescan never leaves posts without their jobs).
+        """
         if self.stopping:
             return
+        try:
+            self._rescan(force, workers)
+        except Exception as error:
+            log.exception("the posts could not be rescanned")
+            self._snapshot = _Snapshot()  # the next rescan looks at every post again
+            self._alert_error(
+                "rescan",
+                "-",
+                "The posts could not be (re)scanned: an unexpected error "
+                f"({describe_error(error)}). Posts scheduled before keep their times; it is "
+                f"tried again within {self.config.scheduler.rescan_seconds:g} seconds.",
+            )
+
+    def _rescan(self, force: bool, workers: int | None) -> None:
         self._maybe_git_pull()
         snapshot = _take_snapshot(self.config.posts_dir)
         if not force and snapshot.files == self._snapshot.files:
@@ -312,9 +330,14 @@ class Daemon:
         if wanted:
             self._prepare(wanted, workers)
 
-    def _prepare(self, posts: list[Post], workers: int | None) -> None:
+    def _prepare(self, posts: list[Post], workers: int | None) -> dict[str, str]:
+        """Prepare ``posts`` (renditions and requests); what could not be prepared, by post.
+
+        An unexpected error while preparing several posts never stops the others: each is
+        then prepared on its own, and the one that breaks is reported like any problem.
+        """
         with self._prepare_lock:
-            prepared, problems = prepare_posts(posts, self.config, workers)
+            prepared, problems = _prepare_each(posts, self.config, workers)
         for item in prepared:
             self.prepared[item.post.id] = item
         for post_id, problem in problems.items():
@@ -326,6 +349,7 @@ class Daemon:
                 self.clock(),
                 post_id=post_id,
             )
+        return problems
 
     def _schedule_safely(self, post: Post, channel: ChannelName, edited: bool) -> None:
         """Schedule one publication; an unexpected error there is reported and alerted,
@@ -457,10 +481,11 @@ class Daemon:
             if decision.action == "nothing":
                 return
         if post_id not in self.prepared:
-            self._prepare([post], workers=1)
-        prepared = self.prepared.get(post_id)
-        if prepared is None:
-            return
+            problem = self._prepare([post], workers=1).get(post_id)
+            if post_id not in self.prepared:
+                self._unprepared(post, channel, row, problem or "it could not be prepared")
+                return
+        prepared = self.prepared[post_id]
         outcome = self.publisher.publish(prepared.requests[channel])
         if outcome.state != State.PUBLISHED or not outcome.called_platform:
             log.warning("%s on %s: %s", post_id, channel, outcome.message)
@@ -475,6 +500,47 @@ class Daemon:
                     outcome,
                 )
             )
+        self._follow_up(post, channel)
+
+    def _unprepared(
+        self, post: Post, channel: ChannelName, row: Publication | None, problem: str
+    ) -> None:
+        """Its images cannot be made now: never silent. An unclear earlier try is still
+        looked for (that needs no images); a post to be sent gets a counted try with the
+        problem, an alert, and its retry (failed, and a human told, when out of tries)."""
+        if row is not None and row.state in (State.UNKNOWN, State.PUBLISHING):
+            result = self.reconciler.reconcile_one(row)
+            log.info("%s on %s: %s", post.id, channel, result.message)
+        elif row is not None and row.state == State.SCHEDULED:
+            now = self.clock()
+            tries = row.attempt_count + 1
+            gave_up = tries >= self.policy.max_attempts
+            next_at = None if gave_up else now + self.policy.backoff(tries, self.publisher.rng)
+            text = f"its branded images cannot be made: {problem}"
+            self.store.record_failed_try(
+                row,
+                now=now,
+                by=self.holder,
+                message=text,
+                state=State.FAILED if gave_up else State.SCHEDULED,
+                next_attempt_at=next_at,
+            )
+            then = (
+                "It was NOT published and is not tried again: fix it (run `campaign check` "
+                "and `campaign render`), then publish it by hand."
+                if gave_up
+                else f"Nothing was sent; it is tried again after {_when(next_at)}. Fix it "
+                "(run `campaign render` to see the problem) so that it goes out."
+            )
+            self.store.raise_alert(
+                f"{'failed' if gave_up else 'error'}:{post.id}:{channel}",
+                "failed" if gave_up else "error",
+                f"{post.id} on {channel}: {text}. {then}",
+                now,
+                channel=channel,
+                post_id=post.id,
+            )
+            log.error("%s on %s: %s", post.id, channel, text)
         self._follow_up(post, channel)
 
     def _follow_up(self, post: Post, channel: ChannelName) -> None:
@@ -657,6 +723,26 @@ def git_pull(folder: Path, timeout: float = 120) -> str | None:
             else f"exit code {done.returncode}"
         )
     return None
+
+
+def _prepare_each(
+    posts: list[Post], config: Config, workers: int | None
+) -> tuple[list[Prepared], dict[str, str]]:
+    """``prepare_posts``; if it breaks unexpectedly, each post on its own, so that one post
+    that breaks it is a problem of that post only."""
+    try:
+        return prepare_posts(posts, config, workers)
+    except Exception as error:
+        log.exception("preparing %d post(s) failed unexpectedly", len(posts))
+        if len(posts) == 1:
+            return [], {posts[0].id: f"an unexpected error ({describe_error(error)})"}
+    prepared: list[Prepared] = []
+    problems: dict[str, str] = {}
+    for post in posts:
+        done, failed = _prepare_each([post], config, 1)
+        prepared += done
+        problems.update(failed)
+    return prepared, problems
 
 
 def _digest(text: str) -> str:
