@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Engine, case, delete, exists, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -508,10 +510,22 @@ class Store:
             return session.get(ChannelState, channel) or ChannelState(channel=channel)
 
     def _channel_row(self, session: Session, channel: str) -> ChannelState:
-        row = session.get(ChannelState, channel)
-        if row is None:
-            row = ChannelState(channel=channel)
-            session.add(row)
+        """The channel's row, locked for this transaction; created if it is not there yet.
+
+        Created with an insert that does nothing if another process made the row first
+        (ON CONFLICT DO NOTHING), so two processes that rest or pause a channel for the
+        first time at once never collide on PostgreSQL; then read FOR UPDATE, so their
+        changes follow each other (SQLite: BEGIN IMMEDIATE already does).
+        """
+        postgres = session.get_bind().dialect.name == "postgresql"
+        insert = postgresql_insert if postgres else sqlite_insert
+        session.execute(
+            insert(ChannelState)
+            .values(channel=channel)
+            .on_conflict_do_nothing(index_elements=["channel"])
+        )
+        row = session.get(ChannelState, channel, with_for_update=True, populate_existing=True)
+        assert row is not None
         return row
 
     def pause_channel(self, channel: str, reason: str, now: datetime) -> bool:
