@@ -21,6 +21,7 @@ from scheduler.channels.base import Channel, MediaItem, PublishRequest
 from scheduler.channels.errors import ChannelError, ErrorClass
 from scheduler.claimant import is_gone, this_process
 from scheduler.clock import Clock, system_clock
+from scheduler.redaction import redact
 from scheduler.retry_policy import RetryPolicy
 from scheduler.store.models import Mode, Publication, State
 from scheduler.store.store import Store
@@ -91,8 +92,23 @@ class Reconciler:
         """Reconcile every unknown publication (``force``: even very recent ones)."""
         self.release_abandoned()
         return [
-            self.reconcile_one(row, force=force) for row in self.store.publications([State.UNKNOWN])
+            self._reconcile_safely(row, force) for row in self.store.publications([State.UNKNOWN])
         ]
+
+    def _reconcile_safely(self, row: Publication, force: bool) -> Reconciled:
+        """``reconcile_one``; an unexpected error is this row's only (it stays unknown, is
+        alerted, and is looked for again), never the end of the others' reconciliation."""
+        try:
+            return self.reconcile_one(row, force=force)
+        except Exception as problem:
+            log.exception("reconciling %s on %s failed unexpectedly", row.post_id, row.channel)
+            first = (str(problem).splitlines() or [""])[0][:300]
+            what = redact(f"{type(problem).__name__}: {first}") or type(problem).__name__
+            try:
+                self._alert_unknown(row, f"an unexpected error while checking ({what})")
+            except Exception:
+                log.exception("the alert could not be recorded either")
+            return _result(row, f"could not be checked: an unexpected error ({what}).")
 
     def reconcile_one(self, row: Publication, *, force: bool = False) -> Reconciled:
         """Look for one publication's post; record found, not found, or still unknown."""
