@@ -320,7 +320,9 @@ class SchedulerSection(_Section):
     git_pull: bool = False
     git_pull_minutes: float = Field(5, ge=1, le=YEAR_MINUTES)
     heartbeat_seconds: float = Field(30, ge=1, le=YEAR_SECONDS)
-    prepare_hours_ahead: float = Field(48, gt=0, le=YEAR_HOURS)
+    # Up to 10,000,000 hours (over a thousand years: every post, for tests and rehearsals);
+    # beyond that, now + this would pass the year 9999 that dates end at.
+    prepare_hours_ahead: float = Field(48, gt=0, le=10_000_000)
 
 
 class NotifySection(_Section):
