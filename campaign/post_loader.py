@@ -22,6 +22,7 @@ from campaign.diagnostics import Diagnostic, DiagnosticSink, Position, Severity
 from campaign.post import Post
 from campaign.post_format import BrandBlock, FacebookBlock, InstagramBlock, PostFile
 from campaign.post_reader import PostFileProblem, read_post_file
+from campaign.rules.brand import check_headline_fits
 from campaign.rules.captions import check_captions, check_readability
 from campaign.rules.characters import check_characters
 from campaign.rules.context import PostCheck
@@ -162,6 +163,8 @@ def load_post(path: Path, root: Path, config: Config) -> tuple[Post | None, list
     check_readability(check)
     check_tags(check)
     images = check_images(check)
+    if images is not None:
+        check_headline_fits(check, images)
     if sink.has_errors or when is None or images is None:
         return None, sink.items
     return _build_post(check, path, when, images), sink.items

@@ -16,6 +16,7 @@ from campaign.branding.templates import (
     _line_height,
     apply_template,
     fit_text,
+    headline_box,
     picture_area,
 )
 
@@ -44,10 +45,10 @@ def style(tmp_path: Path) -> Style:
 
 def band_text_box(size: tuple[int, int]) -> tuple[int, int]:
     """The headline's box on the band: beside the mark, 62 % of the band's height."""
-    width, height = size
-    band = height - picture_area("band", size)[1]
-    margin = round(width * 0.04)
-    return width - 3 * margin - round(band * 0.7), round(band * 0.62)
+    box = headline_box(size)
+    band = size[1] - picture_area("band", size)[1]
+    assert box == (size[0] - 3 * round(size[0] * 0.04) - round(band * 0.7), round(band * 0.62))
+    return box
 
 
 def sample_headlines() -> list[tuple[str, str]]:

@@ -66,6 +66,14 @@ def apply_template(
     return image
 
 
+def headline_box(size: tuple[int, int]) -> tuple[int, int]:
+    """The width and height the band's headline may take on a rendition of ``size``."""
+    width, height = size
+    band_h = height - picture_area("band", size)[1]
+    margin = round(width * _MARGIN_SHARE)
+    return width - 3 * margin - round(band_h * 0.7), round(band_h * 0.62)
+
+
 def _draw_band(image: Image.Image, headline: str, rtl: bool, style: Style) -> None:
     width, height = image.size
     band_h = height - picture_area("band", image.size)[1]
@@ -75,11 +83,11 @@ def _draw_band(image: Image.Image, headline: str, rtl: bool, style: Style) -> No
     draw.rectangle((0, top, width, height), fill=style.band_colour)
     mark = round(band_h * 0.7)
     _draw_mark(image, style.logo, rtl, mark, box=(0, top, width, height))
-    text_w = width - 3 * margin - mark
+    text_w, text_h = headline_box(image.size)
     text_left = margin + mark + margin if rtl else margin
     hashtag_font = load_font(style.font, max(14, round(band_h * 0.14)), "Regular")
     headline_font_path = style.rtl_font if rtl else style.font
-    lines, font = fit_text(headline, headline_font_path, text_w, round(band_h * 0.62), rtl)
+    lines, font = fit_text(headline, headline_font_path, text_w, text_h, rtl)
     direction = "rtl" if rtl else "ltr"
     line_h = _line_height(font)
     hashtag_h = _line_height(hashtag_font) if style.hashtag else 0
