@@ -21,7 +21,7 @@ from scheduler.channels.base import Channel, MediaItem, PublishRequest
 from scheduler.channels.errors import ChannelError, ErrorClass
 from scheduler.claimant import is_gone, this_process
 from scheduler.clock import Clock, system_clock
-from scheduler.redaction import redact
+from scheduler.redaction import excerpt
 from scheduler.retry_policy import RetryPolicy
 from scheduler.store.models import Mode, Publication, State
 from scheduler.store.store import Store
@@ -102,8 +102,8 @@ class Reconciler:
             return self.reconcile_one(row, force=force)
         except Exception as problem:
             log.exception("reconciling %s on %s failed unexpectedly", row.post_id, row.channel)
-            first = (str(problem).splitlines() or [""])[0][:300]
-            what = redact(f"{type(problem).__name__}: {first}") or type(problem).__name__
+            first = (str(problem).splitlines() or [""])[0]
+            what = excerpt(f"{type(problem).__name__}: {first}", 300) or type(problem).__name__
             try:
                 self._alert_unknown(row, f"an unexpected error while checking ({what})")
             except Exception:
@@ -146,7 +146,7 @@ class Reconciler:
                 else ChannelError(
                     ErrorClass.UNKNOWN_OUTCOME,
                     f"an unexpected error while looking ({type(problem).__name__}: "
-                    f"{str(problem).splitlines()[0][:300] if str(problem) else ''})",
+                    f"{excerpt((str(problem).splitlines() or [''])[0], 300)})",
                 )
             )
             if not isinstance(problem, ChannelError):

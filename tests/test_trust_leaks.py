@@ -30,15 +30,17 @@ from sqlalchemy import inspect, text
 
 from campaign.config import FacebookSection, InstagramSection
 from scheduler import redaction
-from scheduler.channels.base import Channel, MediaItem, PublishRequest
+from scheduler.channels.base import Channel, MediaItem, PublishRequest, RemotePost
 from scheduler.channels.facebook import FacebookChannel
 from scheduler.channels.instagram import InstagramChannel
 from scheduler.engagement.archive import archive_records, write_archive
 from scheduler.notify import Message, Notifier, WebhookTarget, _register_url
 from scheduler.prepare import content_fingerprint
 from scheduler.publisher import Publisher
+from scheduler.reconcile import Reconciler
 from scheduler.redaction import REDACTED, excerpt, register_secret
 from scheduler.retry_policy import RetryPolicy
+from scheduler.store.models import State
 from scheduler.store.store import Store
 from tests.conftest import Campaign, HandClock
 from tests.database import database_url, store  # noqa: F401
@@ -401,3 +403,33 @@ def test_a_password_with_swedish_letters_logs_in_to_a_real_mail_server(
 def test_a_libpq_ssl_password_is_a_password(said: str) -> None:
     result = redaction.redact(said) or ""
     assert "ZqCANARYssl9" not in result and result.count(REDACTED) == 1, result
+
+
+class _LookupQuotingASecret(FacebookChannel):
+    """A lookup that breaks with an error text quoting a secret just before the cut."""
+
+    secret = ""
+
+    def find_published(self, request: PublishRequest, since: datetime) -> RemotePost | None:
+        raise RuntimeError("v" * 285 + " " + self.secret + " and the rest")
+
+
+def test_a_lookup_that_breaks_quoting_a_secret_near_the_cut_records_nothing_of_it(
+    fake_graph: FakeGraphAPI, store: Store, tmp_path: Path
+) -> None:
+    from tests.test_publish_race import photo_request
+    from tests.test_trust_exactly_once import POLICY, facebook, put_in_state
+
+    secret = canary("look")
+    register_secret(secret)
+    channel = facebook(fake_graph, _LookupQuotingASecret)
+    channel.secret = secret
+    publication_id = put_in_state(store, photo_request(tmp_path), "unknown")
+
+    result = Reconciler(store, {"facebook": channel}, POLICY).reconcile_one(
+        store.get_by_id(publication_id), force=True
+    )
+
+    assert result.state is State.UNKNOWN  # still to be looked for
+    assert "RuntimeError: vvv" in (store.attempts(publication_id)[-1].message or "")
+    assert not leaked(secret, everything_stored(store))

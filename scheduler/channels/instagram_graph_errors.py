@@ -38,7 +38,7 @@ import urllib3.exceptions
 
 from scheduler.channels.errors import ChannelError, ErrorClass
 from scheduler.channels.facebook_errors import ResponseInfo
-from scheduler.redaction import redact
+from scheduler.redaction import excerpt, redact
 
 #: How a message names the place the token lives; the channel passes the exact variable.
 TOKEN_HINT = "the Instagram token environment variable"
@@ -393,8 +393,8 @@ def _regain_minutes(value: Any) -> Iterator[float]:
 
 
 def _short(text: str) -> str:
-    text = text.split(" (fbtrace_id ")[0]
-    return text if len(text) <= _EXCERPT_LENGTH else text[: _EXCERPT_LENGTH - 1] + "…"
+    """Meta's words, redacted before they are cut (a cut secret would not be found)."""
+    return excerpt(text.split(" (fbtrace_id ")[0], _EXCERPT_LENGTH)
 
 
 def _as_int(value: Any) -> int | None:
