@@ -30,8 +30,8 @@ def literal(text: str) -> str:
 def display_path(path: Path) -> str:
     """The path relative to the working folder when it is inside it (shorter, clickable),
     with any control or invisible character in a file name made visible."""
-    try:
-        shown = str(path.resolve().relative_to(Path.cwd().resolve()))
+    try:  # the folder resolved, the name as it is: a linked file is named, never its target
+        shown = str((path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
     except (ValueError, OSError, RuntimeError):
         shown = str(path)
     return visible(shown)

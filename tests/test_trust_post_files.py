@@ -46,6 +46,23 @@ def test_a_post_linked_to_a_yaml_file_elsewhere_is_refused_unread(
     assert SECRET not in problem.message and "api_key" not in problem.message
 
 
+def test_a_linked_post_is_named_by_its_own_path_never_its_target(
+    campaign: Campaign, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hidden = tmp_path / "hemlig-mapp" / "privat.yaml"
+    hidden.parent.mkdir()
+    hidden.write_text(GOOD_POST, encoding="utf-8")
+    (campaign.posts / "2030-09-15-lank.yaml").symlink_to(hidden)
+    campaign.config()
+    monkeypatch.chdir(campaign.root)
+
+    result = runner.invoke(app, ["--config", str(campaign.config_path), "check"])
+
+    assert result.exit_code == 1
+    assert "posts/2030-09-15-lank.yaml:1:1: error" in result.output
+    assert "hemlig-mapp" not in result.output and "privat" not in result.output
+
+
 def test_a_post_linked_to_a_device_is_refused_without_reading_it(campaign: Campaign) -> None:
     (campaign.posts / "2030-09-15-noll.yaml").symlink_to("/dev/null")
 
