@@ -222,3 +222,18 @@ def test_export_writes_nothing_through_a_link(repo: Campaign, victim: Path) -> N
     (repo.root / "archive" / "archive.json").symlink_to(victim / "thesis.docx")
     refused(run(repo, "export", "-o", str(repo.root / "archive")), "archive.json")
     untouched(victim)
+
+
+def test_the_preview_names_a_linked_post_by_its_own_name_never_its_target(
+    repo: Campaign, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    hidden = tmp_path_factory.mktemp("hemlig-mapp") / "privat-utkast.yaml"
+    hidden.write_text(GOOD_POST, encoding="utf-8")
+    (repo.posts / "2030-09-16-lank.yaml").symlink_to(hidden)
+
+    result = run(repo, "preview")
+
+    page = (repo.root / "build" / "preview" / "index.html").read_text(encoding="utf-8")
+    assert result.exit_code == 1, result.output
+    assert "2030-09-16-lank.yaml" in page
+    assert "privat-utkast" not in page and "hemlig-mapp" not in page

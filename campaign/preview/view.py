@@ -248,7 +248,7 @@ class PathTidier:
         )
 
     def file(self, path: Path) -> str:
-        resolved = path.resolve()
+        resolved = path.parent.resolve() / path.name  # a linked file by its own name
         try:
             return resolved.relative_to(self.root).as_posix()
         except ValueError:
