@@ -8,6 +8,7 @@ error that is recorded), and the folder the link points to must keep every file.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from PIL import Image
 from typer.testing import CliRunner, Result
 
 from campaign.branding.cache import FileDigests
-from campaign.branding.render_all import plan_renditions
+from campaign.branding.render_all import plan_renditions, prune_stale, render_campaign
 from campaign.cli import app
 from campaign.post_loader import load_campaign
 from scheduler.channels.base import MediaItem, PublishRequest
@@ -132,15 +133,21 @@ def test_a_symlinked_rendition_is_never_taken_for_a_cached_one(
 
 
 def test_render_survives_a_post_whose_every_rendition_fails(repo: Campaign) -> None:
-    """Issue 10, item 13: a headline too long to fit left no folder to tidy."""
-    repo.post(
-        "2030-09-16-lang",
-        GOOD_POST.replace("images:", f"brand:\n  template: band\n  headline: {'A' * 80}\nimages:"),
-    )
-    result = run(repo, "render")
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output and "2030-09-16-lang" in result.output
-    assert "2 failed" in result.output
+    """Issue 10, item 13: a post whose every rendition failed left no folder to tidy, and
+    the clean-up after it ended in FileNotFoundError. (`campaign check` now refuses the
+    headline that did it, so the post is changed after loading, as a font or brand change
+    between check and render could.)"""
+    config = repo.config()
+    [loaded] = load_campaign(config, now=NOW).posts
+    brand = loaded.brand.model_copy(update={"template": "band", "headline": "A" * 80})
+    jobs = plan_renditions([replace(loaded, brand=brand)], config, FileDigests(config.build_dir))
+
+    report = render_campaign(jobs, workers=1)
+
+    assert report.failed_posts == {POST_ID}
+    assert len(report.failed) == len(jobs) == 2
+    assert "does not fit" in report.failed[0][1]
+    assert prune_stale(jobs, config.build_dir, whole_campaign=True) == 0
 
 
 def test_rehearsal_refuses_a_symlinked_rehearsal_folder(repo: Campaign, victim: Path) -> None:
