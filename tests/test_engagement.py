@@ -790,3 +790,30 @@ def test_a_deleted_post_is_not_read_for_ever(
         sample_now.sample_due()
 
     assert count_reads(fake_graph) == reads
+
+
+def test_one_post_whose_reading_breaks_never_stops_the_others(
+    fake_graph: FakeGraphAPI, store: Store, clock: HandClock, tmp_path: Path
+) -> None:
+    channel = facebook(fake_graph)
+    first = publish_now(store, clock, channel, "2030-09-15-forsta", (picture(tmp_path, 1),))
+    second = publish_now(store, clock, channel, "2030-09-15-andra", (picture(tmp_path, 2),))
+    broken_id = fb_post(fake_graph, store, first).id
+
+    class BreaksOnOne(FacebookChannel):
+        def read_metrics(self, remote_id: str):  # type: ignore[no-untyped-def]
+            if remote_id == broken_id:
+                raise ValueError("an answer no one expected")
+            return super().read_metrics(remote_id)
+
+    settings = FacebookSection(
+        page_id=fake_graph.page_id, graph_url=fake_graph.url, api_version=fake_graph.version
+    )
+    breaking = BreaksOnOne(settings, fake_graph.token, TIMEOUT)
+    clock.advance(timedelta(hours=1))
+
+    report = sampler(store, clock, breaking).sample_due()
+
+    assert (report.taken, report.failed) == (1, 1)
+    assert samples_of(store, first) == [] and len(samples_of(store, second)) == 1
+    assert store.get_by_id(first).sampling_stopped is None  # read again at the next check

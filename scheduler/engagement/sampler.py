@@ -17,7 +17,7 @@ from scheduler.channels.base import Channel
 from scheduler.channels.errors import ChannelError, ErrorClass
 from scheduler.clock import Clock, system_clock
 from scheduler.engagement.sampling import due_target
-from scheduler.redaction import redact
+from scheduler.redaction import excerpt, redact
 from scheduler.retry_policy import RetryPolicy
 from scheduler.store.models import Sample
 from scheduler.store.store import Store
@@ -91,6 +91,15 @@ class Sampler:
                     log.warning(
                         "engagement of %s on %s: %s", row.post_id, row.channel, error.message
                     )
+                continue
+            except Exception as problem:  # one post that breaks never stops the others'
+                report.failed += 1
+                log.warning(
+                    "engagement of %s on %s failed unexpectedly (read again at the next check): %s",
+                    row.post_id,
+                    row.channel,
+                    excerpt(f"{type(problem).__name__}: {problem}", 300),
+                )
                 continue
             sample = Sample(
                 publication_id=row.id,
