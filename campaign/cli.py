@@ -154,9 +154,11 @@ def plan(
     title = f"{config.campaign.name} — times in {config.campaign.timezone}"
     # Not a terminal (a pipe, a CI log): no width to fit, so don't cut the table short.
     console = out if out.is_terminal else Console(width=160, highlight=False)
+    from scheduler.channels.factory import channel_modes
     from scheduler.plan_states import publication_states
 
-    console.print(plan_table(posts, datetime.now(UTC), title, publication_states(config)))
+    states = publication_states(config)
+    console.print(plan_table(posts, datetime.now(UTC), title, states, channel_modes(config)))
     broken = {d.path for d in result.errors}
     if broken:
         err.print(

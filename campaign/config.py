@@ -214,6 +214,10 @@ HexColour = Annotated[
     ),
 ]
 Ratio = Literal["4:5", "1:1", "1.91:1"]
+_IG_USER_ID_HINT = (
+    'The Instagram account\'s id is a number, like "17841400000000000" (see the README: '
+    "how to find the ig_user_id)."
+)
 
 
 class BrandSection(_Section):
@@ -262,13 +266,70 @@ class FacebookSection(_Section):
         return url
 
 
+InstagramBackend = Literal["graph", "instagrapi"]
+#: Keys only the official API (graph) uses, and keys only instagrapi uses.
+GRAPH_KEYS = ("ig_user_id", "token_env", "graph_url", "api_version")
+INSTAGRAPI_KEYS = ("username", "session_file", "password_env")
+
+
 class InstagramSection(_Section):
-    """[channels.instagram]: the account; password and session stay outside git."""
+    """[channels.instagram]: the account, through Meta's official API (graph, the default)
+    or instagrapi (the private API); token, password and session stay outside git."""
 
     enabled: bool = True
+    # None: not written. An older config.toml that sets instagrapi's keys then means
+    # instagrapi; any other means graph (see Config.instagram_backend).
+    backend: InstagramBackend | None = None
+    # graph: the Instagram professional account's id and the token's variable.
+    ig_user_id: str = Field("", pattern=r"^[0-9]*$", description=_IG_USER_ID_HINT)
+    token_env: EnvName = "CAMPAIGN_INSTAGRAM_TOKEN"
+    # "" = the same as [channels.facebook].
+    graph_url: str = ""
+    api_version: str = Field(
+        "",
+        pattern=r"^(v\d+\.\d+)?$",
+        description='Write the Graph API version as v, a number, a dot and a number: "v24.0", '
+        'or "" for the one in [channels.facebook].',
+    )
+    # instagrapi
     username: str = ""
     session_file: str = "~/.config/campaign/instagram-session.json"
     password_env: EnvName = "CAMPAIGN_INSTAGRAM_PASSWORD"
+
+    @field_validator("graph_url")
+    @classmethod
+    def _secure(cls, url: str) -> str:
+        if url and (problem := secure_url_problem(url)):
+            raise ValueError(f"the Instagram token is sent to this address, and {problem}.")
+        return url
+
+
+class MediaHostSection(_Section):
+    """[media_host]: where Instagram's official API fetches the images from."""
+
+    kind: Literal["s3", "folder"] = "s3"
+    # s3: "" = AWS itself; an S3-compatible store's https address otherwise.
+    endpoint_url: str = ""
+    region: str = ""
+    bucket: str = ""
+    prefix: str = "campaign/"
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    access_key_id_env: EnvName = "CAMPAIGN_S3_ACCESS_KEY_ID"
+    secret_access_key_env: EnvName = "CAMPAIGN_S3_SECRET_ACCESS_KEY"
+    # How long an image's link works (S3: presigned links live at most 7 days). Meta fetches
+    # it while publishing, so a few minutes would do; the margin covers a slow Meta.
+    url_expires_minutes: float = Field(60, ge=5, le=7 * 24 * 60)
+    # folder: a folder a web server already serves, and its public https address.
+    folder: str = ""
+    base_url: str = ""
+    remove_after_publish: bool = True
+
+    @field_validator("endpoint_url", "base_url")
+    @classmethod
+    def _public_https(cls, url: str) -> str:
+        if url and (problem := secure_url_problem(url)):
+            raise ValueError(f"Meta fetches the images from this address, and {problem}.")
+        return url
 
 
 class ChannelsSection(_Section):
@@ -366,6 +427,7 @@ class ConfigFile(_Section):
     brand: BrandSection = BrandSection()
     render: RenderSection = RenderSection()
     channels: ChannelsSection = ChannelsSection()
+    media_host: MediaHostSection = MediaHostSection()
     database: DatabaseSection = DatabaseSection()
     publishing: PublishingSection = PublishingSection()
     scheduler: SchedulerSection = SchedulerSection()
@@ -412,6 +474,21 @@ class Config:
     @property
     def database(self) -> DatabaseSection:
         return self.settings.database
+
+    @property
+    def media_host(self) -> MediaHostSection:
+        return self.settings.media_host
+
+    @property
+    def instagram_backend(self) -> InstagramBackend:
+        """graph or instagrapi: as written, else instagrapi for an older config.toml that
+        sets instagrapi's keys, else graph (the default)."""
+        return instagram_backend(self.settings.channels.instagram)[0]
+
+    @property
+    def instagram_backend_note(self) -> str:
+        """How the backend was chosen, for `campaign status` ("" when written)."""
+        return instagram_backend(self.settings.channels.instagram)[1]
 
     @property
     def publishing(self) -> PublishingSection:
@@ -468,6 +545,16 @@ class Config:
     @property
     def enabled_channels(self) -> tuple[ChannelName, ...]:
         return tuple(c for c in CHANNELS if getattr(self.channels, c).enabled)
+
+
+def instagram_backend(section: InstagramSection) -> tuple[InstagramBackend, str]:
+    """The backend and, when it was not written, why it was chosen."""
+    if section.backend is not None:
+        return section.backend, ""
+    for key in INSTAGRAPI_KEYS:
+        if key in section.model_fields_set:
+            return "instagrapi", f'from `{key}`; write backend = "instagrapi" to say so'
+    return "graph", 'the default; write backend = "graph" to say so'
 
 
 def config_path_from(option: Path | None) -> tuple[Path, bool]:
@@ -527,6 +614,8 @@ def _checked(
     positions: dict[tuple[str, ...], Position],
 ) -> Config:
     _check_secrets_paths(settings, sink, positions)
+    _check_instagram_keys(settings, sink, positions)
+    _check_media_host_keys(settings, sink, positions)
     where = positions.get(("campaign", "timezone"), Position(1, 1))
     try:
         ZoneInfo(settings.campaign.timezone)
@@ -579,6 +668,68 @@ def _check_secrets_paths(
             'Use "starttls" (port 587) or "ssl" (port 465); "none" is only for a mail server on '
             "this machine (127.0.0.1 or localhost).",
         )
+
+
+def _check_instagram_keys(
+    settings: ConfigFile, sink: DiagnosticSink, positions: dict[tuple[str, ...], Position]
+) -> None:
+    """A key of the other backend is a mistake: it would be silently ignored."""
+    section = settings.channels.instagram
+    if section.backend is None:
+        written = section.model_fields_set
+        if written & set(GRAPH_KEYS) and written & set(INSTAGRAPI_KEYS):
+            key = next(k for k in GRAPH_KEYS if k in written)
+            other = next(k for k in INSTAGRAPI_KEYS if k in written)
+            sink.error(
+                positions.get(("channels", "instagram", key))
+                or positions.get(("channels", "instagram"), Position(1, 1)),
+                "config-instagram-backend",
+                f"[channels.instagram] sets both `{key}` (Meta's official API) and `{other}` "
+                '(instagrapi). Write backend = "graph" or backend = "instagrapi" and remove '
+                "the other backend's keys.",
+            )
+        return
+    others = INSTAGRAPI_KEYS if section.backend == "graph" else GRAPH_KEYS
+    for key in others:
+        if key in section.model_fields_set:
+            used_by = "instagrapi" if section.backend == "graph" else "Meta's official API"
+            sink.error(
+                positions.get(("channels", "instagram", key))
+                or positions.get(("channels", "instagram"), Position(1, 1)),
+                "config-instagram-backend",
+                f"`{key}` in [channels.instagram] is only used by {used_by}, and backend is "
+                f'"{section.backend}". Remove `{key}`, or set backend = '
+                f'"{"instagrapi" if section.backend == "graph" else "graph"}".',
+            )
+
+
+_S3_KEYS = (
+    "endpoint_url",
+    "region",
+    "bucket",
+    "prefix",
+    "addressing_style",
+    "access_key_id_env",
+    "secret_access_key_env",
+)
+_FOLDER_KEYS = ("folder", "base_url")
+
+
+def _check_media_host_keys(
+    settings: ConfigFile, sink: DiagnosticSink, positions: dict[tuple[str, ...], Position]
+) -> None:
+    """A key of the other kind of media host is a mistake: it would be silently ignored."""
+    host = settings.media_host
+    others = _FOLDER_KEYS if host.kind == "s3" else _S3_KEYS
+    for key in others:
+        if key in host.model_fields_set:
+            sink.error(
+                positions.get(("media_host", key))
+                or positions.get(("media_host",), Position(1, 1)),
+                "config-media-host-kind",
+                f'`{key}` in [media_host] is not used when kind is "{host.kind}". Remove it, '
+                f'or set kind = "{"folder" if host.kind == "s3" else "s3"}".',
+            )
 
 
 def _toml_error_position(message: str) -> tuple[int, int]:

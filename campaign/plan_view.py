@@ -25,14 +25,23 @@ def plan_table(
     now: datetime,
     title: str,
     states: Mapping[tuple[str, str], str] | None = None,
+    channels: Mapping[str, tuple[str, str | None]] | None = None,
 ) -> Table:
     """A rich table of every publication with its local time and state.
 
     ``states`` are the store's states by (post id, channel); without one, a post's
-    state comes from the file: draft, scheduled or past.
+    state comes from the file: draft, scheduled or past. ``channels`` (channel → its
+    backend, and why it is a dry run or None) are listed under the table.
     """
     # The title names the campaign as config.toml does: shown as written, never as markup.
-    table = Table(title=Text(visible(title)), title_justify="left", expand=False)
+    caption = Text(channel_lines(channels)) if channels else None
+    table = Table(
+        title=Text(visible(title)),
+        title_justify="left",
+        caption=caption,
+        caption_justify="left",
+        expand=False,
+    )
     longest_id = max((len(post.id) for post in posts), default=4)
     for column, width in (("when", 20), ("post", longest_id), ("channel", 9), ("state", 10)):
         table.add_column(column, no_wrap=True, min_width=width)
@@ -62,6 +71,15 @@ def plan_table(
             when, Text(post.id), channel, state, post.language, Text(visible(text)), style=style
         )
     return table
+
+
+def channel_lines(channels: Mapping[str, tuple[str, str | None]]) -> str:
+    """One line per channel: its backend, live or a dry run and why."""
+    lines = []
+    for name, (backend, reason) in channels.items():
+        how = "live" if reason is None else f"dry run to the outbox, because {reason}"
+        lines.append(visible(f"{name}: {backend}; {how}"))
+    return "\n".join(lines)
 
 
 def publication_state(post: Post, now: datetime) -> str:

@@ -15,7 +15,12 @@ from campaign.check_output import literal
 from campaign.config import Config
 from campaign.post_loader import load_campaign
 from campaign.safe_output import UnsafeOutput, real_folder, refuse_link, remove_generated
-from scheduler.channels.factory import ChannelSetup, build_channels
+from scheduler.channels.factory import (
+    ChannelSetup,
+    backend_label,
+    build_channels,
+    outbox_media_host,
+)
 from scheduler.channels.outbox import OutboxChannel, clear_outbox
 from scheduler.clock import system_clock
 from scheduler.command_support import CommandExit, opened_store
@@ -112,7 +117,14 @@ def _rehearse_with(
     )
     setups = {
         name: ChannelSetup(
-            OutboxChannel(name, folder / "outbox", root=config.base_dir), "this is a rehearsal"
+            OutboxChannel(
+                name,
+                folder / "outbox",
+                root=config.base_dir,
+                media_host=outbox_media_host(config, name),
+            ),
+            "this is a rehearsal",
+            backend_label(config, name),
         )
         for name in config.enabled_channels
     }

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from campaign.config import Config
-from scheduler.channels.factory import build_channels
+from scheduler.channels.factory import backend_line, build_channels
 from scheduler.clock import Clock, system_clock
 from scheduler.command_support import CommandExit, opened_store
 from scheduler.plan_states import database_exists
@@ -44,6 +44,9 @@ def _status(config: Config, store: Store, out: Console, clock: Clock) -> int:
     for name, setup in setups.items():
         state = store.channel_state(name)
         line = escape(setup.description)
+        line += "\n  " + escape(backend_line(config, name))
+        if setup.media_host is not None:
+            line += "\n  media host: " + escape(setup.media_host)
         if state.paused_reason:
             attention = True
             line += f"\n  [red]paused[/] since {_local(state.paused_at, zone)}: " + escape(

@@ -53,8 +53,9 @@ from scheduler.redaction import redact, register_secret
 log = logging.getLogger(__name__)
 
 MAX_CAROUSEL = 10
-#: How long a hosted image's URL must keep working: Meta fetches it while the container is
-#: made; the margin covers a slow fetch and the wait for the container.
+#: How long a hosted image's URL keeps working unless the constructor is told otherwise
+#: ([media_host] url_expires_minutes): Meta fetches it while the container is made; the
+#: margin covers a slow fetch and the wait for the container.
 URL_VALID_FOR = timedelta(minutes=30)
 #: The rolling window of Instagram's publishing limit, when Meta does not say.
 QUOTA_WINDOW = timedelta(hours=24)
@@ -115,6 +116,7 @@ class InstagramGraphChannel(Channel):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] | None = None,
         token_hint: str = "the Instagram token environment variable",
+        url_valid_for: timedelta = URL_VALID_FOR,
     ) -> None:
         ig_user_id = settings.ig_user_id.strip()
         if not ig_user_id:
@@ -127,6 +129,7 @@ class InstagramGraphChannel(Channel):
         self.host = host
         self.timeout = timeout
         self.remove_after = remove_after
+        self.url_valid_for = url_valid_for
         self.poll = poll or PollPolicy()
         self._sleep = sleep
         self._clock = clock or (lambda: datetime.now(UTC))
@@ -251,7 +254,7 @@ class InstagramGraphChannel(Channel):
 
     def _put(self, item: MediaItem) -> HostedImage:
         try:
-            return self.host.put(item.path, valid_for=URL_VALID_FOR)
+            return self.host.put(item.path, valid_for=self.url_valid_for)
         except MediaHostError as problem:
             kind = ErrorClass.TRANSIENT if problem.temporary else ErrorClass.PERMANENT
             then = (

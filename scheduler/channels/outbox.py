@@ -1,9 +1,11 @@
 """The dry-run channel: writes what would have been posted into a folder.
 
 One folder per (channel, post): ``post.json`` with the exact caption, link,
-first comment and alt texts, and a copy of each rendition. Nothing leaves the
-machine. It stands in for any channel whose credentials are absent. Nothing is
-written through a symbolic link (see :mod:`campaign.safe_output`).
+first comment and alt texts, and a copy of each rendition. For Instagram through
+Meta's official API, ``post.json`` and ``upload.txt`` also say which files would
+have been put on which media host for Meta to fetch. Nothing leaves the machine.
+It stands in for any channel whose credentials are absent. Nothing is written
+through a symbolic link (see :mod:`campaign.safe_output`).
 """
 
 from __future__ import annotations
@@ -41,13 +43,19 @@ from scheduler.channels.errors import ChannelError, ErrorClass
 from scheduler.clock import Clock, system_clock
 
 POST_FILE = "post.json"
+#: What would have been put on the media host, for people (Instagram's official API only).
+UPLOAD_FILE = "upload.txt"
 #: The files a post's folder holds: only these are ever deleted by :func:`clear_outbox`.
-_OUTBOX_FILES = re.compile(r"post\.json|[0-9]+\.(?:jpg|jpeg|png|webp)")
+_OUTBOX_FILES = re.compile(r"post\.json|upload\.txt|[0-9]+\.(?:jpg|jpeg|png|webp)")
 
 
 class OutboxChannel(Channel):
     """Writes posts for ``name`` under ``folder/name/POST_ID/``; every folder on the way
-    below ``root`` (the repository) must be a real folder, not a symbolic link."""
+    below ``root`` (the repository) must be a real folder, not a symbolic link.
+
+    ``media_host`` describes where the channel it stands in for would have put the images
+    for the platform to fetch (Instagram's official API), or why there is no such place;
+    None when that channel uploads to the platform itself."""
 
     kind = "outbox"
 
@@ -57,11 +65,13 @@ class OutboxChannel(Channel):
         folder: Path,
         clock: Clock = system_clock,
         root: Path | None = None,
+        media_host: str | None = None,
     ) -> None:
         self.name = name
         self.folder = folder
         self.clock = clock
         self.root = root
+        self.media_host = media_host
 
     def post_folder(self, post_id: str) -> Path:
         return self.folder / self.name / post_id
@@ -110,6 +120,13 @@ class OutboxChannel(Channel):
             "media": media,
             "fingerprint": request.fingerprint,
         }
+        if self.media_host is not None:
+            files = [
+                {"file": entry["file"], "bytes": (folder / entry["file"]).stat().st_size}
+                for entry in media
+            ]
+            record["would_upload"] = {"media_host": self.media_host, "files": files}
+            write_file(folder / UPLOAD_FILE, _upload_text(self.media_host, files))
         write_file(folder / POST_FILE, json.dumps(record, ensure_ascii=False, indent=2) + "\n")
 
     def find_published(self, request: PublishRequest, since: datetime) -> RemotePost | None:
@@ -134,6 +151,19 @@ class OutboxChannel(Channel):
 
     def check_credentials(self) -> CredentialCheck:
         return CredentialCheck(True, f"dry run: posts are written to {self.folder}")
+
+
+def _upload_text(media_host: str, files: list[dict[str, object]]) -> str:
+    """The human-readable account of what the official API would have had uploaded."""
+    lines = [
+        "Dry run: nothing was uploaded.",
+        "Publishing for real, each image below would be put on the media host just before",
+        "publishing, for Meta to fetch, and Instagram would be given its address.",
+        f"Media host: {media_host}",
+        "",
+    ]
+    lines += [f"  {entry['file']}  {entry['bytes']:,} bytes" for entry in files]
+    return "\n".join(lines) + "\n"
 
 
 def clear_outbox(folder: Path) -> int:
