@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from campaign.branding.cache import FileDigests
+from campaign.branding.instagram_limits import rendition_too_large
 from campaign.branding.render_all import (
     BrandSetupProblem,
     plan_renditions,
@@ -66,6 +67,19 @@ def _render(
             f"[red]error[/]: {escape(display_path(job.post.path))}: image `{escape(image)}` "
             f"for {job.channel}: {escape(reason)}"
         )
+    too_large = 0
+    failed = {id(job) for job, _ in report.failed}
+    for job in jobs:
+        if id(job) in failed or not (
+            reason := rendition_too_large(config, job.channel, job.output)
+        ):
+            continue
+        too_large += 1
+        image = job.post.images[job.index].file
+        err.print(
+            f"[red]error[/]: {escape(display_path(job.post.path))}: image `{escape(image)}` "
+            f"for {job.channel}: {escape(reason)}"
+        )
     for job in report.upscaled:
         image = job.post.images[job.index].file
         err.print(
@@ -77,4 +91,4 @@ def _render(
         f"{len(report.made)} made, {len(report.cached)} unchanged, {len(report.failed)} failed, "
         f"{pruned} out of date removed → {literal(display_path(config.build_dir))}"
     )
-    return 1 if report.failed or broken else 0
+    return 1 if report.failed or too_large or broken else 0

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from campaign.branding.cache import FileDigests
+from campaign.branding.instagram_limits import rendition_too_large
 from campaign.branding.render_all import BrandSetupProblem, plan_renditions, render_campaign
 from campaign.config import ChannelName, Config
 from campaign.post import Post
@@ -50,6 +51,12 @@ def prepare_posts(
     for job, reason in report.failed:
         image = job.post.images[job.index].file
         problems.setdefault(job.post.id, f"image `{image}` for {job.channel}: {reason}")
+    for job in jobs:
+        if job.post.id not in problems and (
+            reason := rendition_too_large(config, job.channel, job.output)
+        ):
+            image = job.post.images[job.index].file
+            problems[job.post.id] = f"image `{image}` for {job.channel}: {reason}"
     outputs: dict[tuple[str, ChannelName], dict[int, MediaItem]] = {}
     for job in jobs:
         if job.post.id in problems:
