@@ -35,10 +35,11 @@ REDACTED = "[redacted]"
 _MIN_SECRET_LENGTH = 6
 
 # Keys whose value is a secret whatever separates them (`key: value`, `key=value`, JSON):
-# any `..._token` or `..._secret`, Instagram's cookies, and passwords.
+# any `..._token` or `..._secret`, Instagram's cookies, an S3 presigned link's signature
+# (`X-Amz-Signature`: the link works for anyone until it expires), and passwords.
 _TOKEN_KEYS = (
     r"(?:[A-Za-z0-9]+[_-])*(?:access_token|[A-Za-z0-9]+_token|csrftoken|"
-    r"[A-Za-z0-9]+_secret|sessionid|api_?key)"
+    r"[A-Za-z0-9]+_secret|sessionid|api_?key|amz-signature|amz-security-token)"
 )
 _PASSWORD_KEYS = r"(?:[A-Za-z0-9]+[_-])*(?:ssl)?(?:password|passwd|pwd|passphrase)"
 # Bare words that are secrets only as a key: quoted (`"token": …`) or with `=`. "the Page

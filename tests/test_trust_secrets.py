@@ -58,6 +58,12 @@ SECRET_SHAPED = [
     ("passwd=ZZpw9Q7&user=kommunen", "ZZpw9Q7"),
     ("login pwd: ZZpw9Q8", "ZZpw9Q8"),
     ("{'app_secret': 'ZZsec9Q9'}", "ZZsec9Q9"),
+    (
+        "GET https://s3.example/b/campaign/x.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256"
+        "&X-Amz-Signature=ZZsig9a1b2c3&X-Amz-Expires=600",
+        "ZZsig9a1b2c3",
+    ),
+    ("x-amz-security-token: ZZsts9a1b2c3", "ZZsts9a1b2c3"),
     # Instagram cookies
     ("Set-Cookie: csrftoken=ZZcsrf10; Path=/; sessionid=ZZsess10%3A1", "ZZcsrf10"),
     ("Set-Cookie: csrftoken=ZZcsrf10; Path=/; sessionid=ZZsess10%3A1", "ZZsess10"),
