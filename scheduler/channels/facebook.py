@@ -15,7 +15,7 @@ import json
 import logging
 import threading
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -40,6 +40,7 @@ from scheduler.channels.facebook_errors import (
     UnexpectedAnswer,
     classify_graph_error,
 )
+from scheduler.channels.meta_time import as_utc, parse_meta_time
 from scheduler.redaction import register_secret
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,6 @@ INSIGHTS: Mapping[str, str | None] = {
     "post_clicks": "clicks",
     "post_reactions_by_type_total": None,
 }
-FACEBOOK_TIME = "%Y-%m-%dT%H:%M:%S%z"
 
 
 class _GraphSession(requests.Session):
@@ -196,7 +196,7 @@ class FacebookChannel(Channel):
 
     def find_published(self, request: PublishRequest, since: datetime) -> RemotePost | None:
         """The Page's newest post with this caption created at or after ``since``."""
-        since = _as_utc(since).replace(microsecond=0)
+        since = as_utc(since).replace(microsecond=0)
         args: dict[str, str] | None = {
             "fields": SEARCH_FIELDS,
             "since": str(int(since.timestamp())),
@@ -309,7 +309,7 @@ def _matching_post(item: Any, caption: str, since: datetime) -> RemotePost | Non
     if not isinstance(item, dict) or not item.get("id"):
         return None
     message = item.get("message") or ""
-    created = _parse_time(item.get("created_time"))
+    created = parse_meta_time(item.get("created_time"))
     # Without a readable time, rely on the ``since`` Facebook was given.
     if created is not None and created < since:
         return None
@@ -328,25 +328,6 @@ def _next_page(page: Mapping[str, Any]) -> dict[str, str] | None:
         return None
     query = parse_qs(urlsplit(str(following)).query)
     return {key: values[-1] for key, values in query.items() if key != "access_token"}
-
-
-def _parse_time(text: Any) -> datetime | None:
-    """Facebook's ``2021-09-15T07:00:00+0000`` as an aware datetime, or None."""
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.strptime(text, FACEBOOK_TIME).astimezone(UTC)
-    except ValueError:
-        try:
-            return _as_utc(datetime.fromisoformat(text))
-        except ValueError:
-            return None
-
-
-def _as_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _counts_only(counts: Mapping[str, Any]) -> dict[str, Any]:

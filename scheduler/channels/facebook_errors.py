@@ -179,7 +179,7 @@ def _graph_error(
     if code is not None and (code in RATE_LIMIT_CODES or code == POLICY_BLOCK_CODE):
         if wrote and server_error:
             return make(ErrorClass.UNKNOWN_OUTCOME, _server_error_on_write(response))
-        hint = _retry_hint(error, response)
+        hint = retry_hint(error, response)
         if code == POLICY_BLOCK_CODE:
             hint = max(hint or 0.0, POLICY_BLOCK_SECONDS)
             return make(
@@ -255,7 +255,7 @@ def _odd_answer(wrote: bool, response: ResponseInfo | None, detail: str) -> Chan
         detail = f"HTTP {status}: {detail}"
     detail = redact(detail) or detail
     if status == 429:
-        hint = _retry_hint({}, response)
+        hint = retry_hint({}, response)
         return ChannelError(
             ErrorClass.RATE_LIMITED,
             f"Facebook asked us to slow down (HTTP 429).{_nothing(wrote)} The channel "
@@ -370,7 +370,7 @@ def _connect_problem(exc: requests.RequestException) -> str:
     return "the connection was refused or the network is unreachable"
 
 
-def _retry_hint(error: Mapping[str, Any], response: ResponseInfo | None) -> float | None:
+def retry_hint(error: Mapping[str, Any], response: ResponseInfo | None) -> float | None:
     """Seconds to wait, from ``estimated_time_to_regain_access`` (minutes) in the error or
     the usage headers, or from ``Retry-After``; the longest wins. None when there is none."""
     minutes = list(_regain_minutes(error))

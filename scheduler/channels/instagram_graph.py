@@ -47,6 +47,7 @@ from scheduler.channels.instagram_graph_errors import (
     container_failed,
     duration,
 )
+from scheduler.channels.meta_time import as_utc, parse_meta_time
 from scheduler.media_host.base import HostedImage, MediaHost, MediaHostError
 from scheduler.redaction import redact, register_secret
 
@@ -75,7 +76,6 @@ INSIGHTS: Mapping[str, str | None] = {
     "saved": "saves",
     "total_interactions": None,
 }
-META_TIME = "%Y-%m-%dT%H:%M:%S%z"
 
 
 @dataclass(frozen=True)
@@ -246,7 +246,7 @@ class InstagramGraphChannel(Channel):
             )
         except ChannelError:
             return QUOTA_FALLBACK_REST.total_seconds()
-        times = [_parse_time(item.get("timestamp")) for item in _items(page)]
+        times = [parse_meta_time(item.get("timestamp")) for item in _items(page)]
         inside = [t for t in times if t is not None and now - t < window]
         if not inside:
             return QUOTA_FALLBACK_REST.total_seconds()
@@ -366,7 +366,7 @@ class InstagramGraphChannel(Channel):
 
     def find_published(self, request: PublishRequest, since: datetime) -> RemotePost | None:
         """The account's newest media with this caption made at or after ``since``."""
-        since = _as_utc(since).replace(microsecond=0)
+        since = as_utc(since).replace(microsecond=0)
         params: dict[str, str] | None = {"fields": MEDIA_FIELDS, "limit": str(SEARCH_PAGE_SIZE)}
         for _ in range(SEARCH_MAX_PAGES):
             if params is None:
@@ -374,7 +374,7 @@ class InstagramGraphChannel(Channel):
             page = self._call("GET", f"{self.ig_user_id}/media", params=params)
             older = False
             for item in _items(page):
-                created = _parse_time(item.get("timestamp"))
+                created = parse_meta_time(item.get("timestamp"))
                 if created is not None and created < since:
                     older = True
                     continue
@@ -507,25 +507,6 @@ def _insight_value(answer: Mapping[str, Any], metric: str) -> int | None:
             if isinstance(total, dict):
                 return _as_int(total.get("value"))
     return None
-
-
-def _parse_time(text: Any) -> datetime | None:
-    """Meta's ``2021-09-15T07:00:00+0000`` as an aware datetime, or None."""
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.strptime(text, META_TIME).astimezone(UTC)
-    except ValueError:
-        try:
-            return _as_utc(datetime.fromisoformat(text))
-        except ValueError:
-            return None
-
-
-def _as_utc(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
 
 
 def _as_int(value: Any) -> int | None:

@@ -28,16 +28,15 @@ UNKNOWN_OUTCOME, and the account's media is searched before any new try.
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import requests
 import urllib3.exceptions
 
 from scheduler.channels.errors import ChannelError, ErrorClass
-from scheduler.channels.facebook_errors import ResponseInfo
+from scheduler.channels.facebook_errors import ResponseInfo, retry_hint
 from scheduler.redaction import excerpt, redact
 
 #: How a message names the place the token lives; the channel passes the exact variable.
@@ -94,8 +93,6 @@ REFUSED_SUBCODES: Mapping[int, str] = {
     2207023: "Instagram did not recognise the kind of media sent. Report this: it is a bug.",
 }
 MEDIA_FETCH_CODE = 9004
-USAGE_HEADERS = ("x-business-use-case-usage", "x-app-usage")
-_REGAIN_KEY = "estimated_time_to_regain_access"
 _EXCERPT_LENGTH = 300
 _SUBCODE_IN_TEXT = re.compile(r"\b(22070\d\d)\b")
 
@@ -155,10 +152,10 @@ def classify_answer(
             "Instagram's limit of posts published through its API in 24 hours is used up."
             f"{_nothing(wrote)} The channel rests until the limit frees and then publishes; "
             "nothing to do.",
-            _retry_hint(error, response),
+            retry_hint(error, response),
         )
     if subcode == SPAM_SUBCODE or code == POLICY_BLOCK_CODE:
-        hint = max(_retry_hint(error, response) or 0.0, SPAM_BLOCK_SECONDS)
+        hint = max(retry_hint(error, response) or 0.0, SPAM_BLOCK_SECONDS)
         return make(
             ErrorClass.RATE_LIMITED,
             "Instagram has restricted publishing from this account for a while, because it "
@@ -167,7 +164,7 @@ def classify_answer(
             hint,
         )
     if code in RATE_LIMIT_CODES or response.status == 429:
-        hint = _retry_hint(error, response)
+        hint = retry_hint(error, response)
         reason = RATE_LIMIT_CODES.get(code or 0, "too many requests")
         return make(
             ErrorClass.RATE_LIMITED,
@@ -355,41 +352,6 @@ def _maybe_posted(what: str, *, said: bool = False) -> str:
 
 def _nothing(wrote: bool) -> str:
     return " Nothing was published." if wrote else ""
-
-
-def _retry_hint(error: Mapping[str, Any], response: ResponseInfo) -> float | None:
-    """Seconds to wait from ``estimated_time_to_regain_access`` (minutes) in the error or the
-    usage headers, or from ``Retry-After``; the longest wins. None when there is none."""
-    minutes = list(_regain_minutes(error))
-    for name in USAGE_HEADERS:
-        if name in response.headers:
-            minutes.extend(_regain_minutes(response.headers[name]))
-    hints = [m * 60.0 for m in minutes if m > 0]
-    retry_after = response.headers.get("retry-after", "").strip()
-    if retry_after.isdigit() and int(retry_after) > 0:
-        hints.append(float(retry_after))
-    return max(hints) if hints else None
-
-
-def _regain_minutes(value: Any) -> Iterator[float]:
-    if isinstance(value, str) and value.lstrip().startswith(("{", "[")):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return
-    if isinstance(value, Mapping):
-        for key, inner in value.items():
-            if (
-                key == _REGAIN_KEY
-                and isinstance(inner, int | float)
-                and not isinstance(inner, bool)
-            ):
-                yield float(inner)
-            else:
-                yield from _regain_minutes(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from _regain_minutes(inner)
 
 
 def _short(text: str) -> str:
