@@ -556,9 +556,12 @@ class FakeGraphAPI:
 
 
 class _Server(ThreadingHTTPServer):
+    """Serves a fake of Meta's Graph API (this one, or the Instagram Graph API's): the
+    fake names each request's kind (``_kind``) and answers it (``_answer``)."""
+
     daemon_threads = True
     block_on_close = False
-    fake: FakeGraphAPI
+    fake: Any
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that gave up (timeout) makes the late answer fail: that is expected."""
@@ -575,7 +578,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._handle()
 
     def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the tests read :attr:`FakeGraphAPI.requests` instead."""
+        """Quiet: the tests read the fake's ``requests`` instead."""
 
     def _handle(self) -> None:
         fake = self.server.fake

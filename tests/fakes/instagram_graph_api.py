@@ -30,9 +30,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from PIL import Image
@@ -40,8 +38,9 @@ from PIL import Image
 from tests.fakes.graph_api import (
     RecordedRequest,
     _Answer,
+    _Handler,
     _json_answer,
-    _parse_body,
+    _Server,
     _token_of,
 )
 from tests.fakes.graph_api import _meta_error as meta_error
@@ -595,57 +594,6 @@ class FakeInstagramGraphAPI:
                 return "GET user"
             return "GET container" if parts[0] in self.containers else "GET media"
         return None
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    fake: FakeInstagramGraphAPI
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up (timeout) makes the late answer fail: that is expected."""
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    server_version = "FakeInstagramGraph/1.0"
-
-    def do_GET(self) -> None:
-        self._handle()
-
-    def do_POST(self) -> None:
-        self._handle()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the tests read :attr:`FakeInstagramGraphAPI.requests` instead."""
-
-    def _handle(self) -> None:
-        fake = self.server.fake
-        split = urlsplit(self.path)
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        form, files = _parse_body(self.headers.get("Content-Type", ""), body)
-        request = RecordedRequest(
-            method=self.command,
-            path=split.path,
-            kind=fake._kind(self.command, split.path),
-            query={k: v[-1] for k, v in parse_qs(split.query, keep_blank_values=True).items()},
-            form=form,
-            files=files,
-            headers=dict(self.headers.items()),
-        )
-        answer = fake._answer(self, request)
-        if answer is None:
-            self.close_connection = True
-            return
-        self.send_response(answer.status)
-        self.send_header("Content-Type", answer.content_type)
-        self.send_header("Content-Length", str(len(answer.body)))
-        self.send_header("facebook-api-version", fake.version)
-        for name, value in answer.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(answer.body)
 
 
 def _check_image(url: str) -> tuple[dict[str, Any] | None, int]:
