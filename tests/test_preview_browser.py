@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,9 @@ CHROMIUM_ARGS = [
 ]
 
 
+CLOCK_SHIFT = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC")
+
+
 def _require_chromium() -> None:
     if CHROMIUM.exists():
         return
@@ -44,14 +48,32 @@ def preview(tmp_path_factory: pytest.TempPathFactory) -> PreviewResult:
     return build_sample(tmp_path_factory)
 
 
-@pytest.fixture(scope="module")
-def browser(preview: PreviewResult) -> Iterator:
+@contextmanager
+def launched_chromium() -> Iterator:
+    """Debian's Chromium driven by Playwright, on the real clock.
+
+    CI runs the suite a second time with the clock shifted (``.ci/at-hour``, libfaketime
+    preloaded); Playwright's driver and Chromium hang under it, and the pages they show
+    depend on no clock, so they start without the preload.
+    """
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    shifted = {k: os.environ.pop(k) for k in list(os.environ) if k in CLOCK_SHIFT}
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            os.environ.update(shifted)
+            shifted = {}
+            yield browser
+            browser.close()
+    finally:
+        os.environ.update(shifted)
+
+
+@pytest.fixture(scope="module")
+def browser(preview: PreviewResult) -> Iterator:
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
 class Visit:

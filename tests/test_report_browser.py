@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.test_preview_browser import CHROMIUM, CHROMIUM_ARGS, Visit, _require_chromium
+from tests.test_preview_browser import Visit, _require_chromium, launched_chromium
 from tests.test_report import ARABIC_CAPTION, Report, make_report
 
 
@@ -24,12 +24,8 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Report]:
 
 @pytest.fixture(scope="module")
 def browser(report: Report) -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with launched_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")
