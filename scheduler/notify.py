@@ -55,7 +55,8 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-from campaign.config import Config, NotifySection, is_loopback_host, secure_url_problem
+from campaign.config import Config, NotifySection
+from campaign.setting_checks import is_loopback_host, secure_url_problem
 from scheduler.clock import Clock, system_clock
 from scheduler.redaction import (
     excerpt,

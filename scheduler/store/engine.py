@@ -18,7 +18,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlmodel import create_engine
 
-from campaign.config import database_url_problem
+from campaign.setting_checks import database_url_problem
 from scheduler.redaction import register_secret
 
 BUSY_TIMEOUT_MS = 30_000
