@@ -11,6 +11,8 @@ import functools
 import logging
 import os
 import re
+import subprocess
+import sys
 import threading
 import traceback
 from collections.abc import Iterator
@@ -517,3 +519,21 @@ def test_folder_must_exist_and_be_a_folder(tmp_path: Path) -> None:
         assert words in caught.value.message
     local = FolderMediaHost(FolderSettings(folder=tmp_path, base_url="http://localhost:8000/"))
     assert local.describe() == f"the folder {tmp_path}, served at http://localhost:8000/"
+
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def test_boto3_is_loaded_only_when_a_bucket_is_used(tmp_path: Path) -> None:
+    """A dry run or the folder host never pays boto3's start-up time and memory."""
+    program = (
+        "import sys\n"
+        "from scheduler.channels.factory import build_channels\n"
+        "from scheduler.media_host import factory, folder, s3\n"
+        "from pathlib import Path\n"
+        "from campaign.config import load_config\n"
+        f"build_channels(load_config(Path({str(REPOSITORY / 'config.toml')!r})), dry_run=True)\n"
+        "assert 'boto3' not in sys.modules and 'botocore' not in sys.modules, 'loaded'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

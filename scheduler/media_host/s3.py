@@ -24,16 +24,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
-
-import boto3
-import botocore.exceptions
-from botocore.config import Config
 
 from campaign.safe_output import UnsafeOutput, read_regular
 from scheduler.media_host.base import HostedImage, MediaHost, MediaHostError
 from scheduler.media_host.folder import check_public_url, new_image_name
+
+if TYPE_CHECKING:
+    import botocore.exceptions
 
 #: SigV4 presigned links live at most 7 days.
 MAX_VALID_FOR = timedelta(days=7)
@@ -85,6 +84,11 @@ class S3MediaHost(MediaHost):
         Meta fetches point at it. Raises :class:`MediaHostError` (never temporary)."""
         if settings.endpoint_url:
             check_public_url(settings.endpoint_url, key="endpoint_url")
+        # boto3 is imported only when a bucket is used: a dry run or the folder host never
+        # pays its start-up time and memory.
+        import boto3.session
+        from botocore.config import Config
+
         self.settings = settings
         self.region = settings.region or "us-east-1"
         _quiet_library_logs()
@@ -134,6 +138,8 @@ class S3MediaHost(MediaHost):
             Body=body,
             ContentType="image/jpeg",
         )
+        import botocore.exceptions
+
         try:
             url = self._client.generate_presigned_url(
                 "get_object",
@@ -168,6 +174,8 @@ class S3MediaHost(MediaHost):
 
     def _call(self, doing: str, operation: str, **params: Any) -> Any:
         """One S3 call; every failure becomes a plain-words :class:`MediaHostError`."""
+        import botocore.exceptions
+
         try:
             return getattr(self._client, operation)(**params)
         except botocore.exceptions.ClientError as error:
