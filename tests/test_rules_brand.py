@@ -8,15 +8,32 @@ headline (issue 10, item 13: an 80-character headline with no spaces passed chec
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from campaign.branding.cache import FileDigests
+from campaign.branding.fonts import resolve_font
 from campaign.branding.render_all import brand_style, plan_renditions, render_campaign
+from campaign.branding.templates import (
+    TextDoesNotFit,
+    fit_text,
+    fits_at_some_size,
+    headline_box,
+)
 from campaign.diagnostics import Diagnostic
 from tests.conftest import GOOD_POST, Campaign
 
 LOGO = '[brand]\nlogo = "logo.png"\n'
+#: Short and long, with and without places to wrap, around where each box stops fitting.
+HEADLINES = [
+    "Tack",
+    "Demokratin 100 år",
+    *(("Demokratin fyller hundra år i Södertälje " * 6)[:n] for n in (40, 80, 120, 160, 240)),
+    *("A" * n for n in (20, 30, 40, 50, 60, 70, 80)),
+    *("Demokratifestivalen" * k for k in (1, 2, 3)),
+]
 UNBROKEN = "Demokratifestivalen" * 4 + "Ja"  # 78 characters, no space to wrap at
 
 
@@ -98,3 +115,17 @@ def test_a_post_that_passes_check_renders(
 
     assert report.failed == []
     assert len(jobs) == 2 and all(job.output.is_file() for job in jobs)
+
+
+@pytest.mark.parametrize("size", [(1080, 1350), (1080, 1080), (1080, 566), (320, 400)])
+def test_checks_one_size_question_agrees_with_renders_search(size: tuple[int, int]) -> None:
+    """Check asks at the smallest size only; render tries every size: the same verdict."""
+    font = resolve_font("fontpkg:noto-sans", Path("."), "font")
+    box = headline_box(size)
+    for headline in HEADLINES:
+        try:
+            fit_text(headline, font, *box)
+            rendered = True
+        except TextDoesNotFit:
+            rendered = False
+        assert fits_at_some_size(headline, font, *box) is rendered, (headline, size)

@@ -107,18 +107,43 @@ def fit_text(
     text: str, font_path: Path, max_width: int, max_height: int, rtl: bool = False
 ) -> tuple[list[str], ImageFont.FreeTypeFont]:
     """The largest font size (and its line breaks) at which ``text`` fits the box."""
-    direction = "rtl" if rtl else "ltr"
-    minimum = max(8, max_height // 6)
-    for size in range(max_height, minimum - 1, -max(1, max_height // 40)):
-        font = load_font(font_path, size)
-        lines = _wrap(text, font, max_width, direction)
-        fits = all(font.getlength(line, direction=direction) <= max_width for line in lines)
-        if fits and len(lines) * _line_height(font) <= max_height:
-            return lines, font
+    for size in _font_sizes(max_height):
+        if fitted := _fitted(text, font_path, size, max_width, max_height, rtl):
+            return fitted
     raise TextDoesNotFit(
         f'the headline "{text}" does not fit on the band even at the smallest size. '
         "Shorten it (a few words, at most about 40 characters)."
     )
+
+
+def fits_at_some_size(
+    text: str, font_path: Path, max_width: int, max_height: int, rtl: bool = False
+) -> bool:
+    """Whether :func:`fit_text` finds a size for ``text``, asked with one font load: text
+    that fits at some size fits at the smallest one it tries (`campaign check` asks this)."""
+    sizes = _font_sizes(max_height)
+    return (
+        bool(sizes) and _fitted(text, font_path, sizes[-1], max_width, max_height, rtl) is not None
+    )
+
+
+def _font_sizes(max_height: int) -> range:
+    """The sizes :func:`fit_text` tries, largest first, down to a readable minimum."""
+    minimum = max(8, max_height // 6)
+    return range(max_height, minimum - 1, -max(1, max_height // 40))
+
+
+def _fitted(
+    text: str, font_path: Path, size: int, max_width: int, max_height: int, rtl: bool
+) -> tuple[list[str], ImageFont.FreeTypeFont] | None:
+    """The lines and font of ``text`` at ``size`` if they fit the box, else None."""
+    direction = "rtl" if rtl else "ltr"
+    font = load_font(font_path, size)
+    lines = _wrap(text, font, max_width, direction)
+    fits = all(font.getlength(line, direction=direction) <= max_width for line in lines)
+    if fits and len(lines) * _line_height(font) <= max_height:
+        return lines, font
+    return None
 
 
 def _line_height(font: ImageFont.FreeTypeFont) -> int:

@@ -1,9 +1,9 @@
 """Branding: a band headline that `campaign render` could not fit is an error here first.
 
-The rule asks the same question render does (:func:`~campaign.branding.templates.fit_text`
-on the same box, at the size each channel's rendition will have), so check and render
-never disagree about a headline. Pillow's fonts are loaded only for posts with a band
-headline.
+The rule asks the question render's :func:`~campaign.branding.templates.fit_text` answers
+(is there a size at which the headline fits the same box, at the size each channel's
+rendition will have), so check and render never disagree about a headline. It loads one
+font size per box, and only for posts with a band headline.
 """
 
 from __future__ import annotations
@@ -67,10 +67,6 @@ def _ratio(check: PostCheck, channel: ChannelName) -> str:
 
 @lru_cache(maxsize=256)
 def _fits(headline: str, font: Path, size: tuple[int, int], rtl: bool) -> bool:
-    from campaign.branding.templates import TextDoesNotFit, fit_text, headline_box
+    from campaign.branding.templates import fits_at_some_size, headline_box
 
-    try:
-        fit_text(headline, font, *headline_box(size), rtl)
-    except TextDoesNotFit:
-        return False
-    return True
+    return fits_at_some_size(headline, font, *headline_box(size), rtl)
