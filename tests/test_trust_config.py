@@ -215,7 +215,7 @@ def test_an_smtp_password_is_never_sent_in_clear_to_another_machine(tmp_path: Pa
 @pytest.mark.parametrize(
     ("table", "key", "value"),
     [
-        ("channels.facebook", "token_env", "EAABsbCS1iHgBAKZCZBZAtoken12345678"),
+        ("channels.facebook", "token_env", "EAAcanaryNotARealToken2021"),
         ("channels.instagram", "password_env", "hunter2!"),
         ("notify", "smtp_password_env", "Sommar2021"),
         ("notify", "webhook_url_env", "https://hooks.slack.com/services/T0/B0/x"),

@@ -145,7 +145,7 @@ def _graph_error(
 ) -> ChannelError:
     code = _as_int(error.get("code"))
     subcode = _as_int(error.get("error_subcode"))
-    said = _platform_text(error)
+    said = platform_text(error)
     server_error = response is not None and response.status >= 500
 
     def make(
@@ -186,14 +186,14 @@ def _graph_error(
                 ErrorClass.RATE_LIMITED,
                 "Facebook has blocked posting from this Page for a while, because it looked "
                 f"like misuse (for example posting too fast).{_nothing(wrote)} The "
-                f"channel rests for {_duration(hint)} and then tries again; if this happens "
+                f"channel rests for {duration(hint)} and then tries again; if this happens "
                 "again, look for a notice in Meta Business Suite (Page quality).",
                 hint,
             )
         return make(
             ErrorClass.RATE_LIMITED,
             f"Facebook asked us to slow down: {RATE_LIMIT_CODES[code]}.{_nothing(wrote)} "
-            f"The channel rests for {_duration(hint)} and then tries again; "
+            f"The channel rests for {duration(hint)} and then tries again; "
             "nothing to do unless it keeps happening.",
             hint,
         )
@@ -259,7 +259,7 @@ def _odd_answer(wrote: bool, response: ResponseInfo | None, detail: str) -> Chan
         return ChannelError(
             ErrorClass.RATE_LIMITED,
             f"Facebook asked us to slow down (HTTP 429).{_nothing(wrote)} The channel "
-            f"rests for {_duration(hint)} and then tries again.",
+            f"rests for {duration(hint)} and then tries again.",
             code=status,
             platform_message=detail,
             retry_after=hint,
@@ -406,7 +406,8 @@ def _regain_minutes(value: Any) -> Iterator[float]:
             yield from _regain_minutes(inner)
 
 
-def _duration(seconds: float | None) -> str:
+def duration(seconds: float | None) -> str:
+    """A rest in words: "about 40 minutes", "about 5 hours"."""
     if not seconds:
         return "a while"
     if seconds >= 2 * 3600:
@@ -415,8 +416,8 @@ def _duration(seconds: float | None) -> str:
     return f"about {minutes} minute{'s' if minutes != 1 else ''}"
 
 
-def _platform_text(error: Mapping[str, Any]) -> str:
-    """Facebook's own words for the attempt log: message, user message, trace id."""
+def platform_text(error: Mapping[str, Any]) -> str:
+    """Meta's own words for the attempt log: message, user message, trace id."""
     message = str(error.get("message") or "").strip()
     user_message = str(error.get("error_user_msg") or "").strip()
     text = message or user_message or "no message"

@@ -37,7 +37,7 @@ from scheduler.channels.base import (
     captions_match,
 )
 from scheduler.channels.errors import ChannelError, ErrorClass
-from scheduler.channels.facebook_errors import ResponseInfo
+from scheduler.channels.facebook_errors import ResponseInfo, duration
 from scheduler.channels.instagram_graph_errors import (
     INVALID_PARAMETER_CODE,
     PUBLISHING_LIMIT_CODE,
@@ -45,7 +45,6 @@ from scheduler.channels.instagram_graph_errors import (
     classify_odd_answer,
     classify_transport,
     container_failed,
-    duration,
 )
 from scheduler.channels.meta_time import as_utc, parse_meta_time
 from scheduler.media_host.base import HostedImage, MediaHost, MediaHostError

@@ -3,7 +3,7 @@
 The channel calls the API with ``requests`` and passes every failure here: an ``{"error":
 ...}`` body with the HTTP answer it came in (:func:`classify_answer`), a transport failure
 (:func:`classify_transport`), or a container whose ``status_code`` is ``ERROR``
-(:func:`container_failed`). Sources for the codes: /work/notes/ig-graph-api-facts.md.
+(:func:`container_failed`). README's table "What happens when Meta refuses" lists them.
 
 The one rule that matters most: only ``POST /{ig-user-id}/media_publish`` creates a post
 (``wrote=True``). A container made but not published is not a post, so before that call
@@ -36,7 +36,7 @@ import requests
 import urllib3.exceptions
 
 from scheduler.channels.errors import ChannelError, ErrorClass
-from scheduler.channels.facebook_errors import ResponseInfo, retry_hint
+from scheduler.channels.facebook_errors import ResponseInfo, duration, platform_text, retry_hint
 from scheduler.redaction import excerpt, redact
 
 #: How a message names the place the token lives; the channel passes the exact variable.
@@ -317,28 +317,6 @@ def container_failed(status_text: str, *, image_names: str) -> ChannelError:
         subcode=subcode,
         platform_message=said,
     )
-
-
-def duration(seconds: float | None) -> str:
-    """A rest in words: "about 40 minutes", "about 5 hours"."""
-    if not seconds:
-        return "a while"
-    if seconds >= 2 * 3600:
-        return f"about {round(seconds / 3600)} hours"
-    minutes = max(1, round(seconds / 60))
-    return f"about {minutes} minute{'s' if minutes != 1 else ''}"
-
-
-def platform_text(error: Mapping[str, Any]) -> str:
-    """Meta's own words for the attempt log: message, user message, trace id."""
-    message = str(error.get("message") or "").strip()
-    user_message = str(error.get("error_user_msg") or "").strip()
-    text = message or user_message or "no message"
-    if message and user_message and user_message not in message:
-        text += f" — {user_message}"
-    if error.get("fbtrace_id"):
-        text += f" (fbtrace_id {error['fbtrace_id']})"
-    return redact(text) or text
 
 
 def _maybe_posted(what: str, *, said: bool = False) -> str:
