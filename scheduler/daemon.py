@@ -48,17 +48,26 @@ from scheduler.timing import TimeMap, decide
 log = logging.getLogger("campaign.daemon")
 
 
+#: How soon the main loop sees a flag a signal handler set.
+FLAG_CHECK_SECONDS = 0.5
+
+
 class _Scheduler(BlockingScheduler):
-    """A BlockingScheduler whose loop also serves the flags the signal handlers set."""
+    """A BlockingScheduler whose loop also serves the flags the signal handlers set.
+
+    The handlers only set flags: waking the loop with ``Event.set()`` from a handler can
+    deadlock, when the signal lands while the main thread holds that Event's own lock (in
+    the loop's wait or ``clear()``). So the loop waits in short steps and looks at them.
+    """
 
     stop_requested = False
     rescan_requested = False
     on_rescan_request: Callable[[], None] | None = None
 
     def _main_loop(self) -> None:
-        wait_seconds: float = TIMEOUT_MAX
+        wait_seconds: float | None = TIMEOUT_MAX
         while self.state != STATE_STOPPED:
-            self._event.wait(wait_seconds)
+            self._wait_serving_flags(wait_seconds)
             self._event.clear()
             if self.stop_requested:
                 self.shutdown(wait=False)
@@ -67,6 +76,15 @@ class _Scheduler(BlockingScheduler):
                 self.rescan_requested = False
                 self.on_rescan_request()
             wait_seconds = self._process_jobs()
+
+    def _wait_serving_flags(self, seconds: float | None) -> None:
+        """Until ``seconds`` pass (None: no job, no end), :meth:`wakeup` is called, or a
+        flag is set."""
+        end = time.monotonic() + min(TIMEOUT_MAX if seconds is None else seconds, TIMEOUT_MAX)
+        while not (self.stop_requested or self.rescan_requested):
+            remaining = end - time.monotonic()
+            if remaining <= 0 or self._event.wait(min(remaining, FLAG_CHECK_SECONDS)):
+                return
 
 
 @dataclass
@@ -197,12 +215,10 @@ class Daemon:
             os.write(2, b"second stop signal: exiting now; the claim will be reconciled\n")
             os._exit(128 + number)
         self.stopping = True
-        self.scheduler.stop_requested = True
-        self.scheduler.wakeup()
+        self.scheduler.stop_requested = True  # only a flag: see _Scheduler
 
     def _on_hangup(self, _number: int, _frame: FrameType | None) -> None:
         self.scheduler.rescan_requested = True
-        self.scheduler.wakeup()
 
     def _finish_in_flight(self) -> None:
         announced = False
