@@ -49,7 +49,7 @@ log = logging.getLogger("campaign.daemon")
 
 
 #: How soon the main loop sees a flag a signal handler set.
-FLAG_CHECK_SECONDS = 0.5
+FLAG_CHECK_SECONDS = 1.0
 
 
 class _Scheduler(BlockingScheduler):
