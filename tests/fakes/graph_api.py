@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
@@ -263,9 +263,74 @@ def _json_answer(status: int, payload: Any) -> _Answer:
     return _Answer(status, json.dumps(payload).encode("utf-8"))
 
 
-class FakeGraphAPI:
+class ServedFake:
+    """What the fakes of Meta's Graph APIs share: serving on a free port of 127.0.0.1 in a
+    daemon thread, answers scripted per request kind, and every request recorded.
+
+    A subclass names its request :attr:`kinds` and scripted :attr:`answers`, and answers a
+    request in ``_answer`` (see :class:`_Handler`).
+    """
+
+    kinds: tuple[str, ...] = ()
+    answers: Mapping[str, Mapping[str, Any]] = {}
+
+    def __init__(self) -> None:
+        self.requests: list[RecordedRequest] = []
+        self._scripts: dict[str, deque[dict[str, Any] | None]] = {}
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self._server: ThreadingHTTPServer | None = None
+
+    @property
+    def url(self) -> str:
+        """The base address, e.g. ``http://127.0.0.1:PORT``."""
+        assert self._server is not None, f"{type(self).__name__} is not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> Self:
+        """Listen on a free port of 127.0.0.1 in a daemon thread."""
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.fake = self
+        self._server = server
+        threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release any answer that is still being delayed."""
+        self._release.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def script(self, kind: str, *answers: str | Mapping[str, Any] | None) -> None:
+        """Queue answers for the next requests of ``kind`` (one of :attr:`kinds`): names
+        from :attr:`answers`, answer dicts, or None for the normal answer."""
+        if kind not in self.kinds:
+            raise ValueError(f"unknown request kind {kind!r}; use one of {self.kinds}")
+        resolved = []
+        for answer in answers:
+            if isinstance(answer, str):
+                if answer not in self.answers:
+                    raise ValueError(f"unknown answer {answer!r}; see ANSWERS")
+                answer = self.answers[answer]
+            resolved.append(None if answer is None else dict(answer))
+        with self._lock:
+            self._scripts.setdefault(kind, deque()).extend(resolved)
+
+    def of_kind(self, kind: str) -> list[RecordedRequest]:
+        """The recorded requests of one kind, in order."""
+        return [request for request in self.requests if request.kind == kind]
+
+
+class FakeGraphAPI(ServedFake):
     """The fake server. ``start()`` it (or use the ``fake_graph`` fixture), then point
     ``graph_url`` at :attr:`url`."""
+
+    kinds = KINDS
+    answers = ANSWERS
 
     def __init__(
         self,
@@ -279,45 +344,13 @@ class FakeGraphAPI:
         self.page_id = page_id
         self.page_name = page_name
         self.version = version
-        self.requests: list[RecordedRequest] = []
+        super().__init__()
         self.posts: list[FakePost] = []
         self.photos: dict[str, FakePhoto] = {}
         self.retired_metrics: set[str] = set(RETIRED_METRICS)
         #: Whether /posts filters on ``since`` (Meta does; off to test the client's check).
         self.honour_since = True
-        self._scripts: dict[str, deque[dict[str, Any] | None]] = {}
-        self._lock = threading.Lock()
-        self._release = threading.Event()
         self._next_number = 1000
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- life cycle --------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """The base address, e.g. ``http://127.0.0.1:PORT``."""
-        assert self._server is not None, "the fake Graph API is not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeGraphAPI:
-        """Listen on a free port of 127.0.0.1 in a daemon thread."""
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release any answer that is still being delayed."""
-        self._release.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
 
     def release_delayed(self) -> None:
         """Let every answer that is being delayed go now (and later ones wait again)."""
@@ -339,21 +372,6 @@ class FakeGraphAPI:
 
     # -- scripting and state -----------------------------------------------------
 
-    def script(self, kind: str, *answers: str | Mapping[str, Any] | None) -> None:
-        """Queue answers for the next requests of ``kind`` (one of :data:`KINDS`): names
-        from :data:`ANSWERS`, answer dicts, or None for the normal answer."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown request kind {kind!r}; use one of {KINDS}")
-        resolved = []
-        for answer in answers:
-            if isinstance(answer, str):
-                if answer not in ANSWERS:
-                    raise ValueError(f"unknown answer {answer!r}; see ANSWERS")
-                answer = ANSWERS[answer]
-            resolved.append(None if answer is None else dict(answer))
-        with self._lock:
-            self._scripts.setdefault(kind, deque()).extend(resolved)
-
     def add_post(
         self, message: str | None, created_time: datetime | None = None, **counts: Any
     ) -> FakePost:
@@ -369,10 +387,6 @@ class FakeGraphAPI:
         while len(self.posts) < count and time.monotonic() < deadline:
             time.sleep(0.02)
         return len(self.posts) >= count
-
-    def of_kind(self, kind: str) -> list[RecordedRequest]:
-        """The recorded requests of one kind, in order."""
-        return [request for request in self.requests if request.kind == kind]
 
     def _new_post_id(self) -> str:
         self._next_number += 1

@@ -23,7 +23,6 @@ from __future__ import annotations
 import io
 import json
 import secrets
-import threading
 import urllib.error
 import urllib.request
 from collections import deque
@@ -37,10 +36,10 @@ from PIL import Image
 
 from tests.fakes.graph_api import (
     RecordedRequest,
+    ServedFake,
     _Answer,
     _Handler,
     _json_answer,
-    _Server,
     _token_of,
 )
 from tests.fakes.graph_api import _meta_error as meta_error
@@ -262,9 +261,12 @@ class FakeMedia:
         return f"https://www.instagram.com/p/C{self.id[-8:]}/"
 
 
-class FakeInstagramGraphAPI:
+class FakeInstagramGraphAPI(ServedFake):
     """The fake server. ``start()`` it (or use the ``fake_ig_graph`` fixture), then point
     ``graph_url`` at :attr:`url`."""
+
+    kinds = KINDS
+    answers = ANSWERS
 
     def __init__(
         self,
@@ -284,56 +286,14 @@ class FakeInstagramGraphAPI:
         self.quota_window = timedelta(hours=24)
         #: When each post counted against the quota was published (settable in tests).
         self.quota_uses: list[datetime] = []
-        self.requests: list[RecordedRequest] = []
+        super().__init__()
         self.containers: dict[str, FakeContainer] = {}
         self.media: list[FakeMedia] = []
         self.retired_metrics: set[str] = set(RETIRED_METRICS)
-        self._scripts: dict[str, deque[dict[str, Any] | None]] = {}
         self._fates: deque[str] = deque()
-        self._lock = threading.Lock()
-        self._release = threading.Event()
         self._next_number = 17_900_000_000_000_000
-        self._server: _Server | None = None
-
-    # -- life cycle --------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "the fake Instagram Graph API is not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeInstagramGraphAPI:
-        server = _Server(("127.0.0.1", 0), _Handler)
-        server.fake = self
-        self._server = server
-        threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        ).start()
-        return self
-
-    def stop(self) -> None:
-        self._release.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
 
     # -- scripting and state -----------------------------------------------------
-
-    def script(self, kind: str, *answers: str | Mapping[str, Any] | None) -> None:
-        """Queue answers for the next requests of ``kind`` (one of :data:`KINDS`): names
-        from :data:`ANSWERS`, answer dicts, or None for the normal answer."""
-        if kind not in KINDS:
-            raise ValueError(f"unknown request kind {kind!r}; use one of {KINDS}")
-        resolved = []
-        for answer in answers:
-            if isinstance(answer, str):
-                if answer not in ANSWERS:
-                    raise ValueError(f"unknown answer {answer!r}; see ANSWERS")
-                answer = ANSWERS[answer]
-            resolved.append(None if answer is None else dict(answer))
-        with self._lock:
-            self._scripts.setdefault(kind, deque()).extend(resolved)
 
     def fate(self, *fates: str) -> None:
         """What happens to the next containers made, one each (names from :data:`FATES`)."""
@@ -354,9 +314,6 @@ class FakeInstagramGraphAPI:
             media = FakeMedia(self._new_id(), caption, _second(timestamp), "IMAGE", "")
             self.media.append(media)
         return media
-
-    def of_kind(self, kind: str) -> list[RecordedRequest]:
-        return [request for request in self.requests if request.kind == kind]
 
     def _quota_usage(self) -> int:
         now = datetime.now(UTC)
