@@ -37,7 +37,13 @@ def display_path(path: Path) -> str:
     return visible(shown)
 
 
-def print_text(console: Console, diagnostics: Sequence[Diagnostic], files: int, strict: bool):
+def print_text(
+    console: Console,
+    diagnostics: Sequence[Diagnostic],
+    files: int,
+    strict: bool,
+    verbose: bool = False,
+) -> None:
     """``path:line:col: error: message`` lines, then a one-line summary."""
     for d in diagnostics:
         colour = "red" if d.severity is Severity.ERROR else "yellow"
@@ -85,7 +91,7 @@ def as_json(diagnostics: Sequence[Diagnostic], files: int) -> str:
     )
 
 
-def as_github(diagnostics: Sequence[Diagnostic]) -> str:
+def as_github(diagnostics: Sequence[Diagnostic], verbose: bool = False) -> str:
     """GitHub Actions workflow commands: each problem shows on its line of the pull request."""
     lines = []
     for d in diagnostics:

@@ -69,8 +69,27 @@ class State:
     config_path: Path | None = None
 
 
+def _print_version(asked: bool) -> None:
+    if asked:
+        from campaign import __version__
+
+        print(f"campaign {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _options(config: ConfigOption = None) -> None:
+def _options(
+    config: ConfigOption = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the version of the tool and exit.",
+            callback=_print_version,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     State.config_path = config
 
 
@@ -93,8 +112,16 @@ def check(
         OutputFormat,
         typer.Option("--format", help="text for people, json for tools, github for pull requests."),
     ] = OutputFormat.text,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="List every finding, also those repeated in many posts."
+        ),
+    ] = False,
 ) -> None:
     """Check post files: every problem at once, with file, line and how to fix it."""
+    from campaign.release import config_version_warning
+
     config = _config()
     missing = [p for p in paths or [] if not p.exists()]
     if missing:
@@ -105,16 +132,65 @@ def check(
             err.print(f"{visible(str(path))}: no such file or folder.", markup=False)
         raise typer.Exit(2)
     result = load_campaign(config, paths or None)
+    if version_warning := config_version_warning(config):
+        result.diagnostics.insert(0, version_warning)
     if output is OutputFormat.json:
         out.print_json(as_json(result.diagnostics, result.files))
     elif output is OutputFormat.github:
         if result.diagnostics:
-            print(as_github(result.diagnostics))
+            print(as_github(result.diagnostics, verbose=verbose))
         print(summary_line(result.diagnostics, result.files, strict))
     else:
-        print_text(out, result.diagnostics, result.files, strict)
+        print_text(out, result.diagnostics, result.files, strict, verbose=verbose)
     if result.errors or (strict and result.warnings):
         raise typer.Exit(1)
+
+
+@app.command()
+def init(
+    folder: Annotated[
+        Path,
+        typer.Argument(help="The folder to set up as a campaign repository; made if missing."),
+    ] = Path("."),
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="The campaign's name, shown in plans, previews and reports."),
+    ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="The campaign's time zone, like Europe/Stockholm."),
+    ] = None,
+    language: Annotated[
+        str | None,
+        typer.Option("--language", help="The language of most posts: sv, en, fi, ar …"),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite files that already exist.")
+    ] = False,
+    git: Annotated[
+        bool,
+        typer.Option("--git/--no-git", help="Make the folder a git repository if it is not."),
+    ] = True,
+) -> None:
+    """Set up a campaign repository of your own, ready to check, preview and push.
+
+    Writes config.toml with every key explained, an example draft post, a placeholder
+    brand mark, a .gitignore, a GitHub workflow, a pre-commit hook and a guide for
+    communicators. Files that exist are left alone unless --force is given."""
+    from campaign.init_repo import run_init
+
+    raise typer.Exit(
+        run_init(
+            folder,
+            name=name,
+            timezone=timezone,
+            language=language,
+            force=force,
+            git=git,
+            out=out,
+            err=err,
+        )
+    )
 
 
 @app.command()

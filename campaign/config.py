@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -74,6 +75,13 @@ class CampaignSection(_Section):
     posts: str = "posts"
     language: str = "sv"
     hashtags: Texts = ()
+    # The release of the tool this campaign was set up for ("" = not said).
+    tool_version: str = Field(
+        "",
+        pattern=r"^(\d+\.\d+\.\d+)?$",
+        description='Write the version as three numbers with dots, like "0.1.0" '
+        "(what `campaign --version` prints).",
+    )
 
 
 class CheckSection(_Section):
@@ -332,6 +340,8 @@ class Config:
     settings: ConfigFile
     base_dir: Path
     source: Path | None
+    #: Where each table and key is written in the file (empty for the built-in defaults).
+    key_positions: Mapping[tuple[str, ...], Position] = field(default_factory=dict, compare=False)
 
     @property
     def campaign(self) -> CampaignSection:
@@ -509,7 +519,7 @@ def _checked(
             f'[campaign] timezone "{settings.campaign.timezone}" is not a known time zone.'
             f"{hint or ' Use a name such as Europe/Stockholm.'}",
         )
-    config = Config(settings, base_dir, source)
+    config = Config(settings, base_dir, source, positions)
     if not config.posts_dir.is_dir():
         sink.error(
             positions.get(("campaign", "posts"), Position(1, 1)),
