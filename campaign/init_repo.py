@@ -303,7 +303,7 @@ def _look_before_writing(
 def _kind(path: Path) -> str | None:
     try:
         mode = os.lstat(path).st_mode
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # a file in the way is named already
         return None
     if stat.S_ISLNK(mode):
         return "link"
