@@ -6,12 +6,25 @@ import json
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
+from typing import TypeVar
 
 from rich.console import Console
 from rich.markup import escape
+from rich.style import Style
+from rich.text import Text
 
 from campaign.diagnostics import Diagnostic, Severity
+from campaign.finding_groups import (
+    ANNOTATIONS_PER_SEVERITY,
+    FindingGroup,
+    ShownPaths,
+    folded_in_text,
+    group_by_kind,
+    log_safe,
+)
 from campaign.text_patterns import visible
+
+_T = TypeVar("_T")
 
 
 class OutputFormat(StrEnum):
@@ -30,11 +43,7 @@ def literal(text: str) -> str:
 def display_path(path: Path) -> str:
     """The path relative to the working folder when it is inside it (shorter, clickable),
     with any control or invisible character in a file name made visible."""
-    try:  # the folder resolved, the name as it is: a linked file is named, never its target
-        shown = str((path.parent.resolve() / path.name).relative_to(Path.cwd().resolve()))
-    except (ValueError, OSError, RuntimeError):
-        shown = str(path)
-    return visible(shown)
+    return ShownPaths()(path)
 
 
 def print_text(
@@ -44,16 +53,41 @@ def print_text(
     strict: bool,
     verbose: bool = False,
 ) -> None:
-    """``path:line:col: error: message`` lines, then a one-line summary."""
+    """``path:line:col: error: message`` lines, then a one-line summary.
+
+    Warnings of one kind found in many files are one line with a count, the first of
+    them in full (its advice says how to fix them all); ``verbose`` lists every one.
+    Errors always have a line each."""
+    paths = ShownPaths()
+    folded = {} if verbose else folded_in_text(diagnostics)
+    folded_away = {id(d) for group in folded.values() for d in group.findings[1:]}
+    # One Text printed once: no markup is read in a name or message, and a thousand
+    # findings cost one call to the console rather than a thousand.
+    shown = Text(end="")
     for d in diagnostics:
-        colour = "red" if d.severity is Severity.ERROR else "yellow"
-        where = f"{display_path(d.path)}:{d.position.line}:{d.position.column}"
-        console.print(
-            f"{escape(where)}: [bold {colour}]{d.severity}[/]: {escape(visible(d.message))}",
-            highlight=False,
-            soft_wrap=True,
+        if id(d) in folded_away:
+            continue
+        place = f"{paths.in_log(d.path)}:{d.position.line}:{d.position.column}"
+        message = log_safe(visible(d.message))
+        group = folded.get(id(d))
+        if group is None:
+            shown.append(f"{place}: ")
+            shown.append(str(d.severity), _RED if d.severity is Severity.ERROR else _YELLOW)
+            shown.append(f": {message}\n")
+            continue
+        shown.append(str(d.severity), _YELLOW)
+        shown.append(": ")
+        shown.append(f"{len(group.findings)} × {log_safe(group.label)}", "bold")
+        shown.append(
+            f", first in {place}: {message} ({len(group.findings) - 1} more like this: "
+            "add --verbose to list them all.)\n"
         )
-    console.print(summary_line(diagnostics, files, strict), highlight=False)
+    shown.append(summary_line(diagnostics, files, strict))
+    console.print(shown, highlight=False, soft_wrap=True)
+
+
+_RED = Style(color="red", bold=True)
+_YELLOW = Style(color="yellow", bold=True)
 
 
 def summary_line(diagnostics: Sequence[Diagnostic], files: int, strict: bool) -> str:
@@ -69,6 +103,7 @@ def summary_line(diagnostics: Sequence[Diagnostic], files: int, strict: bool) ->
 
 def as_json(diagnostics: Sequence[Diagnostic], files: int) -> str:
     """A JSON document with every diagnostic and the counts, for tools."""
+    paths = ShownPaths()
     return json.dumps(
         {
             "files": files,
@@ -76,7 +111,7 @@ def as_json(diagnostics: Sequence[Diagnostic], files: int) -> str:
             "warnings": sum(1 for d in diagnostics if d.severity is Severity.WARNING),
             "diagnostics": [
                 {
-                    "path": display_path(d.path),
+                    "path": paths(d.path),
                     "line": d.position.line,
                     "column": d.position.column,
                     "severity": str(d.severity),
@@ -92,20 +127,111 @@ def as_json(diagnostics: Sequence[Diagnostic], files: int) -> str:
 
 
 def as_github(diagnostics: Sequence[Diagnostic], verbose: bool = False) -> str:
-    """GitHub Actions workflow commands: each problem shows on its line of the pull request."""
+    """GitHub Actions workflow commands: each problem shows on its line of the pull request.
+
+    GitHub shows at most 10 error and 10 warning annotations of a step, so errors come
+    first, each on its own line up to the tenth, which counts the rest; warnings of one
+    kind are one annotation, on the first of them. Every finding is then listed in the
+    step's log, in a folded group. ``verbose`` changes nothing here: the log has them all.
+    """
+    paths = ShownPaths()
+    everything = f"All findings ({len(diagnostics)})"
+    errors = [d for d in diagnostics if d.severity is Severity.ERROR]
+    warnings = [d for d in diagnostics if d.severity is not Severity.ERROR]
     lines = []
+
+    for d in _budgeted(errors):
+        lines.append(_annotation(paths, d, d.code, visible(d.message)))
+    if len(errors) > ANNOTATIONS_PER_SEVERITY:
+        rest = errors[ANNOTATIONS_PER_SEVERITY - 1 :]
+        lines.append(_overflow(paths, rest, "error", everything))
+
+    groups = group_by_kind(warnings)
+    for group in _budgeted(groups):
+        d = group.first
+        lines.append(_annotation(paths, d, d.code, _grouped_message(group, everything)))
+    if len(groups) > ANNOTATIONS_PER_SEVERITY:
+        rest_groups = groups[ANNOTATIONS_PER_SEVERITY - 1 :]
+        rest = [d for group in rest_groups for d in group.findings]
+        lines.append(_overflow(paths, rest, "warning", everything, kinds=rest_groups))
+
+    lines.append(f"::group::{everything}")
     for d in diagnostics:
-        properties = ",".join(
-            f"{key}={_escape_property(value)}"
-            for key, value in (
-                ("file", display_path(d.path)),
-                ("line", str(d.position.line)),
-                ("col", str(d.position.column)),
-                ("title", f"campaign check: {d.code}"),
-            )
-        )
-        lines.append(f"::{d.severity} {properties}::{_escape_data(visible(d.message))}")
+        place = f"{paths.in_log(d.path)}:{d.position.line}:{d.position.column}"
+        lines.append(f"{place}: {d.severity}: {log_safe(visible(d.message))}")
+    lines.append("::endgroup::")
     return "\n".join(lines)
+
+
+def _budgeted(items: Sequence[_T]) -> Sequence[_T]:
+    """All of ``items`` when they fit GitHub's annotations, else room for a last that counts."""
+    if len(items) <= ANNOTATIONS_PER_SEVERITY:
+        return items
+    return items[: ANNOTATIONS_PER_SEVERITY - 1]
+
+
+def _annotation(paths: ShownPaths, d: Diagnostic, title: str, message: str) -> str:
+    """One workflow command on ``d``'s line; ``message`` already made visible."""
+    properties = ",".join(
+        f"{key}={_escape_property(value)}"
+        for key, value in (
+            ("file", paths(d.path)),
+            ("line", str(d.position.line)),
+            ("col", str(d.position.column)),
+            ("title", f"campaign check: {visible(title)}"),
+        )
+    )
+    return f"::{d.severity} {properties}::{_escape_data(message)}"
+
+
+def _grouped_message(group: FindingGroup, everything: str) -> str:
+    first = visible(group.first.message)
+    if len(group.findings) == 1:
+        return first
+    others = group.findings[1:]
+    listed = ", ".join(_short_place(d) for d in others[:_PLACES_LISTED])
+    if len(others) > _PLACES_LISTED:
+        listed += f" and {len(others) - _PLACES_LISTED} more"
+    return (
+        f"{len(group.findings)} × {group.label}, here and in {len(others)} more "
+        f"{_places(others)}: {first} Also at: {listed}. All are in this step's log, "
+        f'under "{everything}".'
+    )
+
+
+def _overflow(
+    paths: ShownPaths,
+    rest: Sequence[Diagnostic],
+    severity: str,
+    everything: str,
+    kinds: Sequence[FindingGroup] = (),
+) -> str:
+    """The last annotation GitHub shows: on the first finding not shown, counting the rest."""
+    first = rest[0]
+    what = _plural(len(rest), f"more {severity}")
+    of_kinds = ""
+    if kinds:
+        labels = ", ".join(group.label for group in kinds[:_PLACES_LISTED])
+        if len(kinds) > _PLACES_LISTED:
+            labels += ", …"
+        of_kinds = f" of {len(kinds)} kinds ({labels})"
+    message = (
+        f"{what}{of_kinds}: GitHub shows only {ANNOTATIONS_PER_SEVERITY} {severity}s of a "
+        f'step, so see them all in this step\'s log, under "{everything}". This one: '
+        f"{visible(first.message)}"
+    )
+    return _annotation(paths, first, what, message)
+
+
+_PLACES_LISTED = 3
+
+
+def _short_place(d: Diagnostic) -> str:
+    return f"{visible(d.path.name)}:{d.position.line}"
+
+
+def _places(findings: Sequence[Diagnostic]) -> str:
+    return "place" if len(findings) == 1 else "places"
 
 
 def _escape_data(value: str) -> str:

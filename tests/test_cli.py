@@ -59,7 +59,7 @@ def test_check_github_format_escapes_annotations(campaign: Campaign) -> None:
     campaign.post("2030-09-15-bra", GOOD_POST + "tagz: [x]\n")
     result = run(campaign, "check", "--format", "github")
     assert result.exit_code == 1
-    [annotation] = [line for line in result.output.splitlines() if line.startswith("::")]
+    [annotation] = [line for line in result.output.splitlines() if line.startswith("::error")]
     assert annotation.startswith("::error file=")
     assert ",line=10,col=1,title=campaign check%3A unknown-key::unknown key `tagz`." in annotation
 
