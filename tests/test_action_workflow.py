@@ -413,7 +413,12 @@ def test_config_that_cannot_be_used_is_exit_2(
     assert job.artifacts == {}  # nothing to upload: the upload warns, the job says why
     assert job.step("Upload the preview").output.startswith("::warning::No files were found")
     assert job.steps[-1].name == "Result" and job.steps[-1].exit_code == 2
-    assert job.summary.startswith("### Campaign check\n")
+    assert "config error: config.toml:" in job.step("Check the posts").output
+    # the summary says why there is no check summary, and names no preview to download
+    assert job.summary.startswith(
+        "### Campaign check\n✗ The posts could not be checked (exit code 2): "
+    )
+    assert "`config.toml`" in job.summary and "campaign-preview" not in job.summary
 
 
 # The runner refuses what it cannot run faithfully (so the tests above can fail)
