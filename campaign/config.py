@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import (
@@ -24,10 +24,11 @@ from pydantic import (
     StrictFloat,
     StrictStr,
     ValidationError,
+    create_model,
     field_validator,
 )
 
-from campaign.config_messages import explain_config_errors
+from campaign.config_messages import explain, explain_config_errors
 from campaign.diagnostics import Diagnostic, DiagnosticSink, Position
 from campaign.post_reader import PostFileProblem, read_settings_text
 from campaign.setting_checks import (
@@ -38,6 +39,9 @@ from campaign.setting_checks import (
     secure_url_problem,
 )
 from campaign.validation_messages import did_you_mean
+
+if TYPE_CHECKING:
+    from campaign.accounts import Account
 
 CONFIG_ENV = "CAMPAIGN_CONFIG"
 #: The longest duration any key takes, in each unit: a year.
@@ -223,10 +227,57 @@ class MediaHostSection(_Section):
 
 
 class ChannelsSection(_Section):
-    """[channels.*]"""
+    """[channels.*]: the default account of each platform (named like the platform)."""
 
     facebook: FacebookSection = FacebookSection()
     instagram: InstagramSection = InstagramSection()
+
+
+_INHERITED_VERSION = Field(
+    "",
+    pattern=r"^(v\d+\.\d+)?$",
+    description='Write the Graph API version as v, a number, a dot and a number: "v24.0", '
+    'or "" for the one in [channels.facebook].',
+)
+
+
+class FacebookAccountSection(FacebookSection):
+    """[accounts.NAME] with platform = "facebook": one more Facebook Page.
+
+    ``graph_url`` and ``api_version`` left empty are those of [channels.facebook];
+    ``token_env`` must be written (each Page has its own token).
+    """
+
+    platform: Literal["facebook"]
+    # How previews and reports name the account ("" = its name).
+    display_name: str = Field("", max_length=200)
+    api_version: str = _INHERITED_VERSION
+    graph_url: str = ""
+
+    @field_validator("graph_url")
+    @classmethod
+    def _secure(cls, url: str) -> str:  # replaces FacebookSection's: "" means inherited
+        if url and (problem := secure_url_problem(url)):
+            raise ValueError(f"the Page token is sent to this address, and {problem}.")
+        return url
+
+
+class InstagramAccountSection(InstagramSection):
+    """[accounts.NAME] with platform = "instagram": one more Instagram account.
+
+    Unset keys are those of [channels.instagram] (``graph_url`` and ``api_version``
+    then of [channels.facebook]); ``session_file`` left empty is one of its own.
+    """
+
+    platform: Literal["instagram"]
+    display_name: str = Field("", max_length=200)
+    # "" = ~/.config/campaign/instagram-session-NAME.json
+    session_file: str = ""
+
+
+AccountSection = Annotated[
+    FacebookAccountSection | InstagramAccountSection, Field(discriminator="platform")
+]
 
 
 class DatabaseSection(_Section):
@@ -261,6 +312,8 @@ class PublishingSection(_Section):
     rate_limit_cooldown_minutes: float = Field(60, ge=1, le=YEAR_MINUTES)
     reconcile_after_seconds: float = Field(30, ge=0, le=YEAR_SECONDS)
     auth_check_minutes: float = Field(15, ge=1, le=YEAR_MINUTES)
+    # Publications in flight at once, across accounts (one at a time per account).
+    parallel: int = Field(8, ge=1, le=64)
 
 
 class SchedulerSection(_Section):
@@ -274,6 +327,8 @@ class SchedulerSection(_Section):
     # Up to 10,000,000 hours (over a thousand years: every post, for tests and rehearsals);
     # beyond that, now + this would pass the year 9999 that dates end at.
     prepare_hours_ahead: float = Field(48, gt=0, le=10_000_000)
+    # The longest a standby (`campaign run --standby`) waits after the active one died.
+    takeover_seconds: float = Field(30, ge=3, le=3600)
 
 
 class NotifySection(_Section):
@@ -317,6 +372,8 @@ class ConfigFile(_Section):
     brand: BrandSection = BrandSection()
     render: RenderSection = RenderSection()
     channels: ChannelsSection = ChannelsSection()
+    # More accounts, by name, in the order written.
+    accounts: dict[str, AccountSection] = Field(default_factory=dict)
     media_host: MediaHostSection = MediaHostSection()
     database: DatabaseSection = DatabaseSection()
     publishing: PublishingSection = PublishingSection()
@@ -436,7 +493,33 @@ class Config:
 
     @property
     def enabled_channels(self) -> tuple[ChannelName, ...]:
+        """The platforms whose default account is switched on."""
         return tuple(c for c in CHANNELS if getattr(self.channels, c).enabled)
+
+    @cached_property
+    def accounts(self) -> dict[str, Account]:
+        """Every account by name: the default ``facebook`` and ``instagram`` first, then
+        [accounts.*] in the order written; switched-off ones included."""
+        from campaign.accounts import resolve_accounts
+
+        return resolve_accounts(self.settings)
+
+    @property
+    def enabled_accounts(self) -> tuple[Account, ...]:
+        """The accounts switched on, in the order of :attr:`accounts`."""
+        return tuple(account for account in self.accounts.values() if account.enabled)
+
+    def account(self, name: str) -> Account:
+        """The account called ``name``; a KeyError naming the known ones if there is none."""
+        try:
+            return self.accounts[name]
+        except KeyError:
+            known = ", ".join(self.accounts)
+            raise KeyError(f"there is no account {name!r} (the accounts: {known})") from None
+
+    def default_account(self, platform: ChannelName) -> Account:
+        """The account of [channels.<platform>] (named like the platform), on or off."""
+        return self.accounts[platform]
 
 
 def instagram_backend(section: InstagramSection) -> tuple[InstagramBackend, str]:
@@ -490,12 +573,56 @@ def parse_config(text: str, path: Path) -> Config:
     try:
         settings = ConfigFile.model_validate(raw)
     except ValidationError as exc:
-        for loc, message in explain_config_errors(exc.errors(), ConfigFile):
+        for loc, message in _explained(exc):
             keys = tuple(str(part) for part in loc if isinstance(part, str))
             position = positions.get(keys) or positions.get(keys[:-1]) or Position(1, 1)
             sink.error(position, "config-invalid", message)
         raise ConfigError(sink.items) from None
     return _checked(settings, path.parent.resolve(), path, sink, positions)
+
+
+def _explained(exc: ValidationError) -> list[tuple[tuple[str | int, ...], str]]:
+    """Each key's first problem in plain words; [accounts.NAME] named as written."""
+    others = [e for e in exc.errors() if e["loc"][:1] != ("accounts",) or len(e["loc"]) < 2]
+    explained = explain_config_errors(others, ConfigFile)
+    seen: set[tuple[str | int, ...]] = set()
+    for error in exc.errors():
+        loc = tuple(error["loc"])
+        if loc[:1] != ("accounts",) or len(loc) < 2:
+            continue
+        name = str(loc[1])
+        table = f"[accounts.{name}]"
+        if error["type"] == "union_tag_not_found":
+            loc, message = (
+                loc[:2],
+                (
+                    f'{table} needs `platform`: write platform = "facebook" or '
+                    'platform = "instagram" under it.'
+                ),
+            )
+        elif error["type"] == "union_tag_invalid":
+            given = error.get("ctx", {}).get("tag", "")
+            loc, message = (
+                (*loc[:2], "platform"),
+                (f'`platform` in {table} is "{given}", but must be "facebook" or "instagram".'),
+            )
+        elif error["type"] in ("model_attributes_type", "dict_type") and len(loc) == 2:
+            message = (
+                f"{table} must be a table: a line {table} with its keys below it "
+                '(platform = "facebook" …), not a single value.'
+            )
+        else:  # ("accounts", NAME, platform, key…): the platform is not part of the place
+            section = FacebookAccountSection if loc[2] == "facebook" else InstagramAccountSection
+            loc = (*loc[:2], *loc[3:])
+            root = create_model(
+                "Root", accounts=(create_model("Accounts", **{name: (section, None)}), None)
+            )
+            message = explain({**error, "loc": loc}, root)
+        key = tuple(part for part in loc if isinstance(part, str))
+        if key not in seen:
+            seen.add(key)
+            explained.append((loc, message))
+    return explained
 
 
 def _checked(
@@ -505,8 +632,11 @@ def _checked(
     sink: DiagnosticSink,
     positions: dict[tuple[str, ...], Position],
 ) -> Config:
+    from campaign.accounts import check_accounts
+
     _check_secrets_paths(settings, sink, positions)
-    _check_instagram_keys(settings, sink, positions)
+    check_backend_keys(settings.channels.instagram, ("channels", "instagram"), sink, positions)
+    check_accounts(settings, base_dir, sink, positions)
     _check_media_host_keys(settings, sink, positions)
     where = positions.get(("campaign", "timezone"), Position(1, 1))
     try:
@@ -562,36 +692,43 @@ def _check_secrets_paths(
         )
 
 
-def _check_instagram_keys(
-    settings: ConfigFile, sink: DiagnosticSink, positions: dict[tuple[str, ...], Position]
+def check_backend_keys(
+    section: InstagramSection,
+    table: tuple[str, ...],
+    sink: DiagnosticSink,
+    positions: Mapping[tuple[str, ...], Position],
 ) -> None:
-    """A key of the other backend is a mistake: it would be silently ignored."""
-    section = settings.channels.instagram
+    """A key of the other backend is a mistake: it would be silently ignored.
+
+    ``table`` is where the section is written: ``("channels", "instagram")``,
+    ``("accounts", NAME)``.
+    """
+    name = ".".join(table)
+    where = positions.get(table, Position(1, 1))
+    written = section.model_fields_set
     if section.backend is None:
-        written = section.model_fields_set
         if written & set(GRAPH_KEYS) and written & set(INSTAGRAPI_KEYS):
             key = next(k for k in GRAPH_KEYS if k in written)
             other = next(k for k in INSTAGRAPI_KEYS if k in written)
             sink.error(
-                positions.get(("channels", "instagram", key))
-                or positions.get(("channels", "instagram"), Position(1, 1)),
+                positions.get((*table, key)) or where,
                 "config-instagram-backend",
-                f"[channels.instagram] sets both `{key}` (Meta's official API) and `{other}` "
+                f"[{name}] sets both `{key}` (Meta's official API) and `{other}` "
                 '(instagrapi). Write backend = "graph" or backend = "instagrapi" and remove '
                 "the other backend's keys.",
             )
         return
-    others = INSTAGRAPI_KEYS if section.backend == "graph" else GRAPH_KEYS
+    chosen = section.backend
+    others = INSTAGRAPI_KEYS if chosen == "graph" else GRAPH_KEYS
     for key in others:
-        if key in section.model_fields_set:
-            used_by = "instagrapi" if section.backend == "graph" else "Meta's official API"
+        if key in written:
+            used_by = "instagrapi" if chosen == "graph" else "Meta's official API"
             sink.error(
-                positions.get(("channels", "instagram", key))
-                or positions.get(("channels", "instagram"), Position(1, 1)),
+                positions.get((*table, key)) or where,
                 "config-instagram-backend",
-                f"`{key}` in [channels.instagram] is only used by {used_by}, and backend is "
-                f'"{section.backend}". Remove `{key}`, or set backend = '
-                f'"{"instagrapi" if section.backend == "graph" else "graph"}".',
+                f"`{key}` in [{name}] is only used by {used_by}, and backend is "
+                f'"{chosen}". Remove `{key}`, or set backend = '
+                f'"{"instagrapi" if chosen == "graph" else "graph"}".',
             )
 
 
