@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import tomllib
+import typing
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -172,12 +173,12 @@ def test_config_explains_every_setting_and_pins_the_values(
     assert config.media_host.bucket == ""  # every channel a dry run until filled in
 
     written = keys_by_table(text)
-    missing = [
-        ".".join(key) for key in model_keys(ConfigFile) if key[-1] not in written.get(key[:-1], {})
-    ]
+    missing = [".".join(key) for key in model_keys(ConfigFile) if not mentioned(key, written)]
     assert not missing, f"config.toml does not mention {missing}"
     # Each key given as `# key = value` shows its default: removing the # changes nothing.
     for table, keys in written.items():
+        if table[:1] in NAMED_TABLES:
+            continue  # [accounts.NAME]-like tables are examples: they have no defaults
         for key, (value, commented) in keys.items():
             if commented:
                 default = default_at(ConfigFile(), (*table, key))
@@ -192,26 +193,49 @@ def test_config_explains_every_setting_and_pins_the_values(
 KEY = re.compile(r"^(#\s*)?([a-z_]+)\s*=\s*(.+)$")
 
 
+HEADER = re.compile(r"^(#\s*)?\[([A-Za-z0-9_.-]+)\]$")
+#: Settings that are tables of named sections, like [accounts.NAME]: shown by example.
+NAMED_TABLES = {
+    (name,)
+    for name, field in ConfigFile.model_fields.items()
+    if typing.get_origin(field.annotation) is dict
+}
+
+
 def keys_by_table(text: str) -> dict[tuple[str, ...], dict[str, tuple[str, bool]]]:
-    """``{("channels", "facebook"): {"page_id": ('""', False)}}``: every key written or shown
-    commented out as ``# key = value``, by its table."""
+    """``{("channels", "facebook"): {"page_id": ('""', False)}}``: every table and every key
+    written or shown commented out as ``# key = value``, by its table."""
     table: tuple[str, ...] = ()
     found: dict[tuple[str, ...], dict[str, tuple[str, bool]]] = {}
     for line in text.splitlines():
-        if header := re.match(r"^\[([a-z_.]+)\]$", line):
-            table = tuple(header[1].split("."))
+        if header := HEADER.match(line):
+            table = tuple(header[2].split("."))
+            found.setdefault(table, {})
         elif key := KEY.match(line):
             found.setdefault(table, {})[key[2]] = (key[3], key[1] is not None)
     return found
 
 
 def model_keys(model: type[BaseModel], table: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    """Every setting of ``model``, through every section and subsection."""
+    """Every setting of ``model``, through every section and subsection; a table of named
+    sections (``dict[str, Section]``) as ``(name, "*")``."""
     for name, field in model.model_fields.items():
         if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
             yield from model_keys(field.annotation, (*table, name))
+        elif typing.get_origin(field.annotation) is dict:
+            yield (*table, name, "*")
         else:
             yield (*table, name)
+
+
+def mentioned(key: tuple[str, ...], written: dict[tuple[str, ...], dict[str, Any]]) -> bool:
+    """A key is written (or shown commented out) in its table; a table of named sections
+    has at least one example, like ``# [accounts.NAME]``."""
+    if key[-1] == "*":
+        return any(
+            len(table) > len(key) - 1 and table[: len(key) - 1] == key[:-1] for table in written
+        )
+    return key[-1] in written.get(key[:-1], {})
 
 
 def default_at(settings: Any, key: tuple[str, ...]) -> Any:
@@ -230,6 +254,9 @@ def test_model_keys_reach_subsections() -> None:
     assert ("channels", "instagram", "ig_user_id") in keys
     assert ("media_host", "addressing_style") in keys and ("engagement", "ages_hours") in keys
     assert not keys_by_table("[a]\nx = 1\n# y = 2\n")[("a",)]["x"][1]
+    shown = keys_by_table("[a]\nx = 1\n# [b.one]\n# y = 2\n")
+    assert mentioned(("b", "*"), shown) and not mentioned(("c", "*"), shown)
+    assert mentioned(("b", "one", "y"), shown) and not mentioned(("a", "y"), shown)
 
 
 def test_a_name_with_quotes_backslashes_and_letters_outside_ascii(tmp_path: Path) -> None:
