@@ -248,6 +248,20 @@ def _plain(value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+def test_the_example_account_uncommented_is_a_config_the_tool_takes(
+    repository: tuple[Path, str, str],
+) -> None:
+    folder, _, _ = repository
+    path = folder / "config.toml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("\n# [accounts.") + 1
+    end = text.index("\n\n", start)
+    example = re.sub(r"(?m)^# ", "", text[start:end])
+    config = parse_config(text[:start] + example + text[end:], path)
+    [added] = [account for account in config.accounts.values() if not account.is_default]
+    assert added.platform == "facebook" and added.enabled
+
+
 def test_model_keys_reach_subsections() -> None:
     """The check above would pass vacuously if nested sections were skipped."""
     keys = set(model_keys(ConfigFile))
