@@ -6,7 +6,12 @@ symbolic link, and the daemon's workers are spawned, not forked, so no other pro
 shares it. Should one all the same (a process left over from a daemon killed with
 SIGKILL), the lock names a dead daemon: it is taken over, never a reason to refuse a
 start. PostgreSQL: a session-level advisory lock on a connection kept open for as long
-as the daemon runs.
+as the daemon runs (``application_name`` campaign-lock), with TCP keepalives on both ends
+scaled to ``takeover_seconds``: when the holder's machine or network is gone, the server
+ends its session, and so frees the lock, within two thirds of that time.
+
+A standby (``acquire(wait=True)``) tries again every ``poll`` seconds until the lock is
+free or it is told to stop.
 """
 
 from __future__ import annotations
@@ -17,16 +22,34 @@ import logging
 import os
 import socket
 import stat
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
+
+from scheduler.redaction import redact
 
 ADVISORY_KEY = 0x43414D50  # "CAMP"
+#: ``application_name`` of the connection that holds the lock, and of a standby's waiting one.
+LOCK_APPLICATION = "campaign-lock"
+WAITING_APPLICATION = "campaign-standby"
+#: How soon a waiting standby sees that it was told to stop.
+STOP_CHECK_SECONDS = 0.25
+#: Whether this session holds the advisory lock (one bigint key: classid is its high half).
+HELD = text(
+    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted "
+    "AND pid = pg_backend_pid() AND objsubid = 1 "
+    "AND ((classid::bigint << 32) | objid::bigint) = :key)"
+)
 log = logging.getLogger("campaign.daemon")
+_T = TypeVar("_T")
 
 
 class AlreadyRunning(Exception):
@@ -34,27 +57,183 @@ class AlreadyRunning(Exception):
     what to do."""
 
 
+class HeldByAnother(AlreadyRunning):
+    """Another live scheduler holds the lock: a standby waits on this, never on the rest.
+    ``holder``: who, in words, when the lock says (SQLite's lock file)."""
+
+    def __init__(self, message: str, holder: str | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
+
+
+class LockLost(Exception):
+    """The lock taken is no longer certainly held; the message says why."""
+
+
+@dataclass(frozen=True)
+class Keepalives:
+    """TCP settings of the lock's connection for a takeover within ``takeover`` seconds:
+    silence is noticed after ``idle + interval * count`` s, unacknowledged data after
+    ``user_timeout_ms``; both within two thirds of ``takeover``."""
+
+    idle: int
+    interval: int
+    count: int
+    user_timeout_ms: int
+    statement_timeout_ms: int
+
+    @classmethod
+    def for_takeover(cls, takeover: float) -> Keepalives:
+        idle = max(1, int(takeover / 3))
+        interval = max(1, int(takeover / 9))
+        count = max(1, min(3, int((takeover * 2 / 3 - idle) / interval)))
+        half = max(1000, int(takeover * 500))
+        return cls(idle, interval, count, half, max(1000, int(takeover * 1000 / 3)))
+
+    def client(self) -> dict[str, Any]:
+        """libpq's own keepalives (the client notices a dead server)."""
+        return {
+            "keepalives": 1,
+            "keepalives_idle": self.idle,
+            "keepalives_interval": self.interval,
+            "keepalives_count": self.count,
+            "tcp_user_timeout": self.user_timeout_ms,
+            "connect_timeout": max(2, self.idle),
+        }
+
+    def server(self) -> list[str]:
+        """The session's settings on the server (the server notices a dead client and
+        ends its session, which frees the lock). Over a Unix socket they do nothing."""
+        return [
+            f"SET tcp_keepalives_idle = {self.idle}",
+            f"SET tcp_keepalives_interval = {self.interval}",
+            f"SET tcp_keepalives_count = {self.count}",
+            f"SET tcp_user_timeout = {self.user_timeout_ms}",
+            f"SET statement_timeout = {self.statement_timeout_ms}",
+        ]
+
+
 class DaemonLock:
     """Held from :meth:`acquire` until :meth:`release` (or the process ends)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, takeover_seconds: float | None = None) -> None:
         self.engine = engine
+        self.keepalives = (
+            Keepalives.for_takeover(takeover_seconds) if takeover_seconds is not None else None
+        )
         self._file: Any = None
+        self._path: Path | None = None
         self._connection: Any = None
+        self._waiting: Any = None  # a standby's connection between tries (PostgreSQL)
 
     @classmethod
-    def for_url(cls, url: str) -> DaemonLock:
-        """A lock for the database at ``url`` (taken before the database is even opened)."""
+    def for_url(cls, url: str, *, takeover_seconds: float | None = None) -> DaemonLock:
+        """A lock for the database at ``url`` (taken before the database is even opened);
+        ``takeover_seconds``: a PostgreSQL lock connection tuned to be noticed gone within
+        that time."""
         from scheduler.store.engine import create_store_engine
 
-        return cls(create_store_engine(url))
+        engine = create_store_engine(url)
+        if takeover_seconds is None or engine.dialect.name == "sqlite":
+            return cls(engine, takeover_seconds=takeover_seconds)
+        keepalives = Keepalives.for_takeover(takeover_seconds)
+        lock_engine = create_engine(
+            engine.url,
+            poolclass=NullPool,
+            hide_parameters=True,
+            connect_args=keepalives.client(),
+        )
+        engine.dispose()
+        return cls(lock_engine, takeover_seconds=takeover_seconds)
 
-    def acquire(self) -> None:
-        """Take the lock or raise :class:`AlreadyRunning`."""
-        if self.engine.dialect.name == "sqlite":
-            self._acquire_file(Path(f"{self.engine.url.database}.lock"))
-        else:
-            self._acquire_advisory()
+    @property
+    def is_server(self) -> bool:
+        return self.engine.dialect.name != "sqlite"
+
+    @property
+    def path(self) -> Path:
+        """The lock file of an SQLite database."""
+        return Path(f"{self.engine.url.database}.lock")
+
+    def acquire(
+        self,
+        *,
+        wait: bool = False,
+        stop: Callable[[], bool] = lambda: False,
+        poll: float = 1.0,
+        refused: Callable[[AlreadyRunning], None] | None = None,
+        trouble: Callable[[Exception], None] | None = None,
+    ) -> bool:
+        """Take the lock (True) or raise :class:`AlreadyRunning`.
+
+        ``wait``: while another scheduler holds it, call ``refused`` and try again every
+        ``poll`` seconds; False once ``stop()`` says so. A database that cannot be reached
+        after the first try is passed to ``trouble`` and tried again too (a server's
+        restart must not end a standby); at the first try it is raised.
+        """
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                if self.is_server:
+                    self._acquire_advisory(keep_waiting=wait)
+                else:
+                    self._acquire_file(self.path)
+                return True
+            except HeldByAnother as refusal:
+                if not wait:
+                    raise
+                if refused is not None:
+                    refused(refusal)
+            except DBAPIError as problem:
+                if not wait or tries == 1:
+                    raise
+                self._drop_waiting()
+                if trouble is not None:
+                    trouble(problem)
+            if _sleep_unless(stop, poll):
+                self._drop_waiting()
+                return False
+
+    def check(self) -> None:
+        """Raise :class:`LockLost` unless the lock is still held. PostgreSQL: asked on the
+        lock's own connection, so a connection the server has ended is noticed."""
+        if self._file is not None:
+            if self._path is not None and not _same_file(self._file, self._path):
+                raise LockLost(f"the lock file {self._path} was removed or replaced")
+            return
+        held = self.on_connection(lambda c: c.execute(HELD, {"key": ADVISORY_KEY}).scalar())
+        if not held:
+            raise LockLost("the database no longer counts it as held")
+
+    def on_connection(self, work: Callable[[Connection], _T]) -> _T:
+        """``work`` in one transaction on the connection that holds a PostgreSQL lock;
+        :class:`LockLost` if that connection fails."""
+        connection = self._connection
+        if connection is None:
+            raise LockLost("the lock is not held")
+        try:
+            result = work(connection)
+            connection.commit()
+        except DBAPIError as problem:
+            try:
+                connection.rollback()
+            except Exception:  # the connection is gone: nothing to roll back
+                log.debug("rolling back on the lock connection failed", exc_info=True)
+            raise LockLost(
+                f"its connection to the database failed ({_first_line(problem)})"
+            ) from None
+        return result
+
+    @property
+    def connection(self) -> Any:
+        """The connection that holds a PostgreSQL lock (None for SQLite)."""
+        return self._connection
+
+    def abandon(self) -> None:
+        """Forget a connection another thread may still be stuck in (never closed from
+        here: the process's end closes it)."""
+        self._connection = None
 
     def _acquire_file(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,10 +246,11 @@ class DaemonLock:
                     holder = _read(handle)
                     handle.close()
                     if not _is_dead(holder):
-                        raise AlreadyRunning(
+                        raise HeldByAnother(
                             "another scheduler already runs on this database "
                             f"({_describe(holder)}). Only one may run at a time: stop it "
-                            f"first (lock file {path})."
+                            f"first (lock file {path}).",
+                            _describe(holder) if _parse(holder) else None,
                         ) from None
                     _take_over(path, holder)
                     continue
@@ -79,37 +259,91 @@ class DaemonLock:
                     handle.truncate()
                     handle.write(_holder() + "\n")
                     handle.flush()
-                    self._file = handle
+                    self._file, self._path = handle, path
                     return
                 handle.close()  # replaced meanwhile: lock the file now at the path
-        raise AlreadyRunning(
+        raise HeldByAnother(
             f"the lock file {path} keeps changing: another scheduler is starting on this "
             "database. Only one may run at a time."
         )
 
-    def _acquire_advisory(self) -> None:
-        connection = self.engine.connect()
-        got = connection.execute(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
-        ).scalar()
-        connection.commit()
+    def _acquire_advisory(self, *, keep_waiting: bool = False) -> None:
+        connection = self._waiting or self._connect()
+        self._waiting = None
+        try:
+            got = connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}
+            ).scalar()
+            connection.commit()
+        except BaseException:
+            _close_quietly(connection)
+            raise
         if not got:
-            connection.close()
-            raise AlreadyRunning(
+            if keep_waiting:
+                self._waiting = connection  # asked again at the next try
+            else:
+                connection.close()
+            raise HeldByAnother(
                 "another scheduler already runs on this database (it holds the PostgreSQL "
                 "advisory lock). Only one may run at a time: stop it first."
             )
+        if self.keepalives is not None:
+            try:
+                for statement in [
+                    f"SET application_name = '{LOCK_APPLICATION}'",
+                    *self.keepalives.server(),
+                ]:
+                    connection.exec_driver_sql(statement)
+                connection.commit()
+            except BaseException:
+                _close_quietly(connection)  # the lock goes with the session
+                raise
         self._connection = connection
 
+    def _connect(self) -> Any:
+        connection = self.engine.connect()
+        if self.keepalives is not None:
+            connection.exec_driver_sql(f"SET application_name = '{WAITING_APPLICATION}'")
+            connection.commit()
+        return connection
+
+    def _drop_waiting(self) -> None:
+        if self._waiting is not None:
+            _close_quietly(self._waiting)
+            self._waiting = None
+
     def release(self) -> None:
+        self._drop_waiting()
         if self._file is not None:
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
         if self._connection is not None:
-            self._connection.close()
+            _close_quietly(self._connection)
             self._connection = None
         self.engine.dispose()
+
+
+def _sleep_unless(stop: Callable[[], bool], seconds: float) -> bool:
+    """Sleep ``seconds`` in short steps; True as soon as ``stop()`` holds."""
+    end = time.monotonic() + seconds
+    while not stop():
+        remaining = end - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(remaining, STOP_CHECK_SECONDS))
+    return True
+
+
+def _close_quietly(connection: Any) -> None:
+    try:
+        connection.close()
+    except Exception:  # a broken connection is as good as closed
+        log.debug("closing a lock connection failed", exc_info=True)
+
+
+def _first_line(problem: DBAPIError) -> str:
+    return (redact(str(problem.orig)).strip().splitlines() or ["no detail"])[0]
 
 
 @contextmanager
