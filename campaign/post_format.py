@@ -21,6 +21,7 @@ MAX_SHORT_TEXT = 2_000
 MAX_TAGS = 30
 MAX_TAG_LENGTH = 50
 MAX_IMAGES = 30
+MAX_ACCOUNTS = 20
 
 
 def _text(max_length: int, min_length: int = 0) -> Any:
@@ -33,6 +34,8 @@ NonEmptyText = Annotated[str, _text(MAX_SHORT_TEXT, 1)]
 Text = Annotated[str, _text(MAX_TEXT)]
 ShortText = Annotated[str, _text(MAX_SHORT_TEXT)]
 Tag = Annotated[str, _text(MAX_TAG_LENGTH, 1)]
+#: An account's name as config.toml has it; an unknown one is reported with "did you mean".
+AccountName = Annotated[str, _text(100, 1)]
 FocusWord = Literal["center", "top", "bottom", "left", "right"]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 BrandTemplate = Literal["band", "corner", "none"]
@@ -105,6 +108,22 @@ class InstagramBlock(_Block):
     )
 
 
+class AccountBlock(_Block):
+    """Text for one account only (its images are those of its platform)."""
+
+    caption: Text | None = Field(
+        None, description="Replaces `caption` (and the `facebook:`/`instagram:` one) here."
+    )
+    link: ShortText | None = Field(
+        None,
+        description="Facebook accounts only: a link shown with the post (http or https).",
+        examples=["https://www.sodertalje.se/bibliotek"],
+    )
+    first_comment: Text | None = Field(
+        None, description="Instagram accounts only: posted as the first comment."
+    )
+
+
 class PostFile(_Block):
     """One post: ``posts/YYYY-MM-DD-slug.yaml``, its images beside it."""
 
@@ -125,6 +144,15 @@ class PostFile(_Block):
         min_length=1,
         max_length=10,
         description="Where to publish. Default: every channel enabled in config.toml.",
+    )
+    accounts: list[AccountName] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_ACCOUNTS,
+        description="Where to publish, by account: facebook and instagram are the default "
+        "ones, others are [accounts.NAME] in config.toml. Write `accounts:` or `channels:`, "
+        "not both. Default: every channel enabled in config.toml.",
+        examples=[["facebook", "bibliotek-fb"]],
     )
     caption: Text | None = Field(
         None,
@@ -152,6 +180,13 @@ class PostFile(_Block):
     )
     facebook: FacebookBlock | None = None
     instagram: InstagramBlock | None = None
+    per_account: dict[AccountName, AccountBlock] | None = Field(
+        None,
+        max_length=MAX_ACCOUNTS,
+        description="Text for one account only, under its name: `caption`, `link` (Facebook "
+        "accounts) and `first_comment` (Instagram accounts). It comes before the "
+        "`facebook:`/`instagram:` blocks, which come before `caption`.",
+    )
 
 
 def post_json_schema() -> dict[str, Any]:

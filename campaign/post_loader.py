@@ -20,14 +20,14 @@ from pydantic import TypeAdapter, ValidationError
 from campaign.config import Config
 from campaign.diagnostics import Diagnostic, DiagnosticSink, Position, Severity
 from campaign.post import Post
-from campaign.post_format import BrandBlock, FacebookBlock, InstagramBlock, PostFile
+from campaign.post_format import AccountBlock, BrandBlock, FacebookBlock, InstagramBlock, PostFile
 from campaign.post_reader import PostFileProblem, read_post_file
 from campaign.rules.brand import check_headline_fits
 from campaign.rules.captions import check_captions, check_readability
 from campaign.rules.characters import check_characters
 from campaign.rules.context import PostCheck
 from campaign.rules.images import check_images
-from campaign.rules.naming import check_channels_enabled, check_file_name
+from campaign.rules.naming import check_accounts_known, check_channels_enabled, check_file_name
 from campaign.rules.schedule import check_schedule
 from campaign.rules.tags import check_tags
 from campaign.timeparse import PublishTime, TimeProblem, parse_publish_time
@@ -159,6 +159,7 @@ def load_post(path: Path, root: Path, config: Config) -> tuple[Post | None, list
     when = _check_time(check)
     check_file_name(check, path.stem, when)
     check_channels_enabled(check)
+    check_accounts_known(check)
     check_captions(check)
     check_readability(check)
     check_tags(check)
@@ -218,7 +219,8 @@ def _validate_each_field(raw: dict[str, Any], check: PostCheck) -> dict[str, Any
         except ValidationError as exc:
             for problem in explain_errors(_prefixed(exc, key), PostFile):
                 if problem.kind == "extra_forbidden":
-                    check.sink.error(check.at_key(*problem.loc), "unknown-key", problem.message)
+                    message = _unknown_account_key(problem.loc) or problem.message
+                    check.sink.error(check.at_key(*problem.loc), "unknown-key", message)
                 else:
                     check.sink.error(check.at(*problem.loc), "invalid-value", problem.message)
     for key, make_default in _DEFAULTS.items():
@@ -232,6 +234,16 @@ def _validate_each_field(raw: dict[str, Any], check: PostCheck) -> dict[str, Any
                 f"`{key}` is missing. {PostFile.model_fields[key].description}",
             )
     return valid
+
+
+def _unknown_account_key(loc: tuple[str | int, ...]) -> str | None:
+    """A key under `per_account:` → NAME: the keys of an account block, for "did you mean"
+    (the generic message cannot look through a block named by the user)."""
+    if len(loc) != 3 or loc[0] != "per_account":
+        return None
+    key, known = str(loc[2]), list(AccountBlock.model_fields)
+    hint = did_you_mean(key, known) or " Allowed here: " + ", ".join(f"`{k}`" for k in known) + "."
+    return f"unknown key `{key}` under `per_account:` → `{loc[1]}:`.{hint}"
 
 
 def _prefixed(exc: ValidationError, key: str) -> list[Any]:
@@ -266,4 +278,7 @@ def _build_post(check: PostCheck, path: Path, when: PublishTime, images: tuple) 
         facebook=fields.get("facebook") or FacebookBlock(),
         instagram=fields.get("instagram") or InstagramBlock(),
         source=check.source,
+        accounts=check.accounts,
+        account_platform={name: check.account_platform(name) for name in check.accounts},
+        per_account=dict(fields.get("per_account") or {}),
     )

@@ -1,10 +1,11 @@
-"""Captions per channel: present, within each platform's limits, no dead links on Instagram."""
+"""Captions per account: present, within each platform's limits, no dead links on Instagram."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from campaign.config import ChannelName
+from campaign.accounts import PLATFORM_NAMES
+from campaign.config import CHANNELS, ChannelName
 from campaign.readability import lix, lix_band
 from campaign.rules.context import PostCheck
 from campaign.text_patterns import HASHTAG, MENTION, find_urls
@@ -20,26 +21,32 @@ PLACEHOLDERS = ("TODO", "Skriv inläggets text här", "Beskriv vad bilden visar"
 
 
 def check_captions(check: PostCheck) -> None:
-    """Every channel has a caption within its limits; channel blocks match the channels."""
+    """Every account has a caption within its platform's limits (each text checked once
+    per platform); channel and account blocks match the post's accounts."""
     placeholders_checked: set[FieldPath] = set()
-    for channel in check.channels:
-        text, where = check.caption_for(channel)
+    limits_checked: set[tuple[ChannelName, FieldPath]] = set()
+    for account in check.accounts:
+        channel = check.account_platform(account)
+        text, where = check.caption_for_account(account)
         if text is None or not text.strip():
-            _missing_caption(check, channel)
+            _missing_caption(check, account)
             continue
-        if channel == "instagram":
-            _check_instagram_text(check, text, where, "caption")
-        elif (length := len(text.rstrip())) > FACEBOOK_MAX_CHARACTERS:
-            check.sink.error(
-                check.at(*where),
-                "facebook-caption-length",
-                f"the Facebook caption has {length:,} characters; Facebook takes at most "
-                f"{FACEBOOK_MAX_CHARACTERS:,}. Shorten it.",
-            )
+        if (channel, where) not in limits_checked:
+            limits_checked.add((channel, where))
+            if channel == "instagram":
+                _check_instagram_text(check, text, where, "caption")
+            elif (length := len(text.rstrip())) > FACEBOOK_MAX_CHARACTERS:
+                check.sink.error(
+                    check.at(*where),
+                    "facebook-caption-length",
+                    f"the Facebook caption has {length:,} characters; Facebook takes at most "
+                    f"{FACEBOOK_MAX_CHARACTERS:,}. Shorten it.",
+                )
         if where not in placeholders_checked:
             placeholders_checked.add(where)
             check_placeholders(check, text, where)
     _check_channel_blocks(check)
+    _check_account_blocks(check)
 
 
 def check_readability(check: PostCheck) -> None:
@@ -49,8 +56,8 @@ def check_readability(check: PostCheck) -> None:
         return
     limit = check.config.check.max_lix
     seen: set[str] = set()
-    for channel in check.channels:
-        text, where = check.caption_for(channel)
+    for account in check.accounts:
+        text, where = check.caption_for_account(account)
         if not text or text in seen:
             continue
         seen.add(text)
@@ -64,13 +71,14 @@ def check_readability(check: PostCheck) -> None:
             )
 
 
-def _missing_caption(check: PostCheck, channel: ChannelName) -> None:
+def _missing_caption(check: PostCheck, account: str) -> None:
     where = check.at_key("caption") if check.source.has(("caption",)) else check.at()
+    own = f"`{account}:`" if account in CHANNELS else f"`per_account:` → `{account}:`"
     check.sink.error(
         where,
         "caption-missing",
-        f"there is no caption for {channel}. Write the text under `caption: |`, "
-        f"or give {channel} its own under `{channel}:` → `caption:`.",
+        f"there is no caption for {account}. Write the text under `caption: |`, "
+        f"or give {account} its own under {own} → `caption:`.",
     )
 
 
@@ -134,14 +142,20 @@ def check_placeholders(check: PostCheck, text: str, where: FieldPath) -> None:
 
 
 def _check_channel_blocks(check: PostCheck) -> None:
-    channels = check.channels
-    for channel in ("facebook", "instagram"):
+    channels = check.channels  # a block is used when any account of its platform is
+    for channel in CHANNELS:
         if check.fields.get(channel) is not None and channel not in channels:
+            add = (
+                f"Add {'an' if channel == 'instagram' else 'a'} {PLATFORM_NAMES[channel]} "
+                "account to `accounts`"
+                if check.names_accounts
+                else f"Add {channel} to `channels`"
+            )
             check.sink.warning(
                 check.at_key(channel),
                 "unused-channel-block",
                 f"the `{channel}:` block is not used: this post does not go to {channel}. "
-                f"Add {channel} to `channels`, or remove the block.",
+                f"{add}, or remove the block.",
             )
     instagram = check.fields.get("instagram")
     if instagram is not None and instagram.first_comment:
@@ -150,11 +164,55 @@ def _check_channel_blocks(check: PostCheck) -> None:
         )
     facebook = check.fields.get("facebook")
     if facebook is not None and facebook.link is not None:
-        parts = urlsplit(facebook.link.strip())
-        if parts.scheme not in ("http", "https") or "." not in parts.netloc:
+        _check_link(check, facebook.link, ("facebook", "link"))
+
+
+def _check_link(check: PostCheck, link: str, where: FieldPath) -> None:
+    parts = urlsplit(link.strip())
+    if parts.scheme not in ("http", "https") or "." not in parts.netloc:
+        check.sink.error(
+            check.at(*where),
+            "facebook-link",
+            f'`link` "{link}" is not a web address. Write the whole address, '
+            "starting with https://, like https://www.sodertalje.se/",
+        )
+
+
+def _check_account_blocks(check: PostCheck) -> None:
+    """Each `per_account:` block is for one of the post's accounts, and holds only what
+    its platform takes: a link on Facebook, a first comment on Instagram."""
+    known = check.config.accounts
+    for name, block in (check.fields.get("per_account") or {}).items():
+        if name not in known:
+            continue  # reported with the names (rules.naming)
+        if name not in check.accounts:
+            check.sink.warning(
+                check.at_key("per_account", name),
+                "unused-account-block",
+                f"the `{name}:` block under `per_account:` is not used: this post does not go "
+                f"to {name}. Add {name} to `accounts`, or remove the block.",
+            )
+            continue
+        platform = known[name].platform
+        where: FieldPath = ("per_account", name)
+        if block.link is not None and platform != "facebook":
             check.sink.error(
-                check.at("facebook", "link"),
-                "facebook-link",
-                f'`link` "{facebook.link}" is not a web address. Write the whole address, '
-                "starting with https://, like https://www.sodertalje.se/",
+                check.at_key(*where, "link"),
+                "account-link",
+                f"`link` is only for Facebook accounts, and {name} is an Instagram account: "
+                'Instagram shows no link with a post. Remove it, and write "link in bio" '
+                "in the caption if you need to.",
+            )
+        elif block.link:
+            _check_link(check, block.link, (*where, "link"))
+        if block.first_comment is not None and platform != "instagram":
+            check.sink.error(
+                check.at_key(*where, "first_comment"),
+                "account-first-comment",
+                f"`first_comment` is only for Instagram accounts, and {name} is a Facebook "
+                "account. Remove it, or put the text in the caption.",
+            )
+        elif block.first_comment:
+            _check_instagram_text(
+                check, block.first_comment, (*where, "first_comment"), "first comment"
             )

@@ -36,15 +36,33 @@ class PostCheck:
         return self.source.of_key(tuple(path))
 
     @cached_property
-    def channels(self) -> tuple[ChannelName, ...]:
-        """The channels this post goes to (configured default when not given).
+    def accounts(self) -> tuple[str, ...]:
+        """The known accounts this post goes to: `accounts:` as written (unknown ones left
+        out: they are reported), else the default accounts of `channels:` (named like the
+        platforms), else every switched-on default account.
 
         Read after ``fields`` is set; rules ask for it many times.
         """
+        given = self.fields.get("accounts")
+        if given is None:
+            return self._default_accounts
+        known = self.config.accounts
+        return tuple(name for name in dict.fromkeys(given) if name in known)
+
+    @cached_property
+    def _default_accounts(self) -> tuple[str, ...]:
         given = self.fields.get("channels")
         if given is None:
             return self.config.enabled_channels
         return tuple(dict.fromkeys(given))
+
+    @cached_property
+    def channels(self) -> tuple[ChannelName, ...]:
+        """The platforms of the post's accounts, each once, in the order of the accounts."""
+        return tuple(dict.fromkeys(self.account_platform(name) for name in self.accounts))
+
+    def account_platform(self, account: str) -> ChannelName:
+        return self.config.accounts[account].platform
 
     @property
     def is_ready(self) -> bool:
@@ -56,3 +74,15 @@ class PostCheck:
         if block is not None and block.caption is not None:
             return block.caption, (channel, "caption")
         return self.fields.get("caption"), ("caption",)
+
+    def caption_for_account(self, account: str) -> tuple[str | None, FieldPath]:
+        """The caption going to ``account`` (its `per_account:` one first) and its place."""
+        block = (self.fields.get("per_account") or {}).get(account)
+        if block is not None and block.caption is not None:
+            return block.caption, ("per_account", account, "caption")
+        return self.caption_for(self.account_platform(account))
+
+    @property
+    def names_accounts(self) -> bool:
+        """The post writes `accounts:` (messages then speak of accounts, not channels)."""
+        return self.fields.get("accounts") is not None

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
+from campaign.accounts import ACCOUNT_NAME
 from campaign.rules.context import PostCheck
 from campaign.timeparse import PublishTime
+from campaign.validation_messages import did_you_mean
 
 SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 #: A post's id is kept with each publication: at most this long.
@@ -61,9 +63,52 @@ def check_channels_enabled(check: PostCheck) -> None:
                 f"{channel} is switched off for this campaign ([channels.{channel}] enabled = "
                 f"false in config.toml). Remove it from `channels`, or switch it on.",
             )
-    if not given and not enabled:
+    if not given and not enabled and not check.names_accounts:
         check.sink.error(
             check.at(),
             "channel-none",
             "no channel is switched on in config.toml, so this post cannot go anywhere.",
         )
+
+
+def check_accounts_known(check: PostCheck) -> None:
+    """`accounts:` and `per_account:` name accounts of config.toml that are switched on;
+    `accounts:` and `channels:` are not both written."""
+    accounts = check.fields.get("accounts")
+    known = check.config.accounts
+    if accounts is not None and check.fields.get("channels") is not None:
+        check.sink.error(
+            check.at_key("accounts"),
+            "accounts-and-channels",
+            "write `accounts:` or `channels:`, not both: `channels: [facebook, instagram]` "
+            "means `accounts: [facebook, instagram]`. Put every account under `accounts:` "
+            "and remove `channels:`.",
+        )
+    for index, name in enumerate(accounts or []):
+        account = known.get(name)
+        if account is None:
+            check.sink.error(check.at("accounts", index), "account-unknown", _unknown(check, name))
+        elif not account.enabled:
+            check.sink.error(
+                check.at("accounts", index),
+                "account-disabled",
+                f"{name} is switched off for this campaign ([{account.table}] enabled = false "
+                "in config.toml). Remove it from `accounts`, or switch it on.",
+            )
+    for name in check.fields.get("per_account") or {}:
+        if name not in known:
+            check.sink.error(
+                check.at_key("per_account", name),
+                "account-unknown",
+                f"`per_account:` → `{name}:`: {_unknown(check, name)}",
+            )
+
+
+def _unknown(check: PostCheck, name: str) -> str:
+    known = check.config.accounts
+    hint = did_you_mean(name, known) or " The accounts are " + ", ".join(known) + "."
+    add = f" as [accounts.{name}]" if ACCOUNT_NAME.fullmatch(name) else ""
+    return (
+        f'there is no account "{name}" in config.toml.{hint} Correct the name, or add the '
+        f"account to config.toml{add}."
+    )

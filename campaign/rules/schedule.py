@@ -1,4 +1,4 @@
-"""Campaign-wide rules: ids unique, nothing in the past, posts on a channel spaced out."""
+"""Campaign-wide rules: ids unique, nothing in the past, posts on an account spaced out."""
 
 from __future__ import annotations
 
@@ -42,14 +42,15 @@ def check_schedule(posts: list[Post], config: Config, now: datetime) -> list[Dia
 
 
 def _crowded(posts: list[Post], gap: timedelta) -> list[Diagnostic]:
-    """Warn when two posts on one channel are less than ``gap`` apart."""
+    """Warn when two posts on one account are less than ``gap`` apart (the default
+    accounts are named like their channels, so their messages say the channel)."""
     diagnostics: list[Diagnostic] = []
-    by_channel: dict[str, list[Post]] = defaultdict(list)
+    by_account: dict[str, list[Post]] = defaultdict(list)
     for post in posts:
-        for channel in post.channels:
-            by_channel[channel].append(post)
-    for channel, channel_posts in sorted(by_channel.items()):
-        ordered = sorted(channel_posts, key=lambda p: (p.publish_at.utc, p.id))
+        for account in post.accounts:
+            by_account[account].append(post)
+    for account, account_posts in sorted(by_account.items()):
+        ordered = sorted(account_posts, key=lambda p: (p.publish_at.utc, p.id))
         for earlier, later in pairwise(ordered):
             apart = later.publish_at.utc - earlier.publish_at.utc
             if apart < gap:
@@ -58,7 +59,7 @@ def _crowded(posts: list[Post], gap: timedelta) -> list[Diagnostic]:
                 sink.warning(
                     later.source.of(("publish_at",)),
                     "too-close",
-                    f"this post goes out on {channel} only {minutes} minutes after "
+                    f"this post goes out on {account} only {minutes} minutes after "
                     f"{earlier.path.name} ({earlier.publish_at}). Posts this close compete "
                     f"for attention: space them at least {int(gap.total_seconds() // 60)} "
                     "minutes apart.",
