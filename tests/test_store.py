@@ -587,12 +587,13 @@ def test_a_registered_migration_runs_once_and_keeps_every_row(
         calls.append(1)
         connection.execute(text("ALTER TABLE publications ADD COLUMN note TEXT DEFAULT 'v2'"))
 
-    monkeypatch.setattr(models, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(schema, "MIGRATIONS", {1: add_note_column})
+    version = models.SCHEMA_VERSION
+    monkeypatch.setattr(models, "SCHEMA_VERSION", version + 1)
+    monkeypatch.setattr(schema, "MIGRATIONS", {version: add_note_column})
     for _ in range(2):
         migrated = Store.open(database_url)
         try:
-            assert stored_version(migrated) == "2"
+            assert stored_version(migrated) == str(version + 1)
             after = dump(migrated)
         finally:
             migrated.close()
@@ -604,9 +605,9 @@ def test_a_registered_migration_runs_once_and_keeps_every_row(
 
     if (file := sqlite_file(database_url)) is not None:
         (backup,) = file.parent.glob("*.bak")
-        assert backup.name == f"{file.name}.schema-v1.bak"
+        assert backup.name == f"{file.name}.schema-v{version}.bak"
         with sqlite3.connect(backup) as kept:
-            assert kept.execute("SELECT value FROM store_info").fetchall() == [("1",)]
+            assert kept.execute("SELECT value FROM store_info").fetchall() == [(str(version),)]
             assert kept.execute("SELECT count(*) FROM publications").fetchone() == (1,)
 
 
@@ -614,9 +615,10 @@ def test_a_missing_migration_step_is_an_error(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     Store.open(database_url).close()
-    monkeypatch.setattr(models, "SCHEMA_VERSION", 2)
+    version = models.SCHEMA_VERSION
+    monkeypatch.setattr(models, "SCHEMA_VERSION", version + 1)
     monkeypatch.setattr(schema, "MIGRATIONS", {})
-    with pytest.raises(StoreError, match="no migration from schema version 1"):
+    with pytest.raises(StoreError, match=f"no migration from schema version {version}"):
         Store.open(database_url)
 
 
@@ -694,7 +696,7 @@ def test_sqlite_readers_do_not_block_a_writer(
 RACERS = 4
 
 
-def _migrate_to_v2(connection: Any) -> None:
+def _migrate_to_next(connection: Any) -> None:
     """A migration that leaves a trace of every run of it."""
     connection.execute(text("ALTER TABLE publications ADD COLUMN note TEXT"))
     connection.execute(text("CREATE TABLE IF NOT EXISTS migration_runs (step INTEGER)"))
@@ -705,9 +707,10 @@ def _racer(url: str, migrate: bool, barrier: Any, results: Any) -> None:
     """In a process of its own, each step at the same moment as the other racers: open the
     store (creating or migrating its tables), create the publication, claim it."""
     try:
-        if migrate:  # this process runs a release with schema version 2
-            models.SCHEMA_VERSION = 2
-            schema.MIGRATIONS = {1: _migrate_to_v2}
+        if migrate:  # this process runs a release with the next schema version
+            version = models.SCHEMA_VERSION
+            models.SCHEMA_VERSION = version + 1
+            schema.MIGRATIONS = {version: _migrate_to_next}
         barrier.wait(timeout=30)
         opened = Store.open(url)
         try:
@@ -767,11 +770,12 @@ def test_processes_racing_to_migrate_run_each_step_once(
     database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     Store.open(database_url).close()
-    monkeypatch.setattr(models, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(schema, "MIGRATIONS", {1: _migrate_to_v2})
+    version = models.SCHEMA_VERSION
+    monkeypatch.setattr(models, "SCHEMA_VERSION", version + 1)
+    monkeypatch.setattr(schema, "MIGRATIONS", {version: _migrate_to_next})
     checked = race(database_url, migrate=True)
     try:
-        assert stored_version(checked) == "2"
+        assert stored_version(checked) == str(version + 1)
         assert dump(checked)["migration_runs"] == [(1,)]
     finally:
         checked.close()

@@ -1,8 +1,9 @@
 """The tables. Every instant is stored in UTC and read back as an aware datetime.
 
-A publication is one (post, channel) pair and its state; an attempt is one try
-at it; a channel state remembers a pause (login broken) or a cool-down (rate
-limit); an alert is something a human must hear about.
+A publication is one (post, account) pair and its state; its ``channel`` is the
+account's platform (facebook or instagram). An attempt is one try at it; a channel
+state remembers an account's pause (login broken) or cool-down (rate limit); an
+alert is something a human must hear about; a lease says which scheduler is active.
 """
 
 from __future__ import annotations
@@ -11,11 +12,13 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Index, Text, UniqueConstraint
+from sqlalchemy import DateTime, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Column, Field, SQLModel
 
-SCHEMA_VERSION = 1
+#: 2: publications keyed by (post, account, mode); alerts.account; channel_states keyed by
+#: account; the leases table.
+SCHEMA_VERSION = 2
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -61,11 +64,15 @@ class Mode(StrEnum):
 
 
 class Publication(SQLModel, table=True):
-    """One post on one channel: what was sent, where it is, how it went."""
+    """One post on one account: what was sent, where it is, how it went.
+
+    ``channel`` is the platform (facebook | instagram) and ``account`` the account it goes
+    to; a platform's default account is named as the platform, so for it the two are equal.
+    """
 
     __tablename__ = "publications"
     __table_args__ = (
-        UniqueConstraint("post_id", "channel", "mode", name="uq_publication_post_channel_mode"),
+        UniqueConstraint("post_id", "account", "mode", name="uq_publication_post_account_mode"),
         Index("ix_publications_state_next", "state", "next_attempt_at"),
         # `campaign stats` and reports: the live published ones, newest first, no sorting.
         Index("ix_publications_published", "state", "mode", "published_at", "id"),
@@ -99,6 +106,16 @@ class Publication(SQLModel, table=True):
     #: Why its engagement is no longer read (e.g. the post was deleted on the platform).
     sampling_stopped: str | None = Field(default=None, sa_column=Column(Text))
     updated_at: datetime | None = _utc_column()
+    #: The account (schema version 2). Last, as PostgreSQL's ADD COLUMN puts it in a
+    #: migrated database. Left out, it is the channel (see ``_account_defaults_to_channel``).
+    account: str = Field(default=None, sa_column=Column(String(64), nullable=False))
+
+
+@event.listens_for(Publication, "before_insert")
+def _account_defaults_to_channel(_mapper: Any, _connection: Any, target: Publication) -> None:
+    """A row made without an account is for the channel's default account."""
+    if target.account is None:
+        target.account = target.channel
 
 
 class Attempt(SQLModel, table=True):
@@ -121,11 +138,16 @@ class Attempt(SQLModel, table=True):
 
 
 class ChannelState(SQLModel, table=True):
-    """A channel's pause (login broken, needs a human) or cool-down (rate limit)."""
+    """An account's pause (login broken, needs a human) or cool-down (rate limit).
+
+    The key column keeps its name ``channel`` but holds the **account** name (schema
+    version 2); a platform's default account is named as the platform, so the rows of
+    version 1 ("facebook", "instagram") mean the same.
+    """
 
     __tablename__ = "channel_states"
 
-    channel: str = Field(primary_key=True, max_length=20)
+    channel: str = Field(primary_key=True, max_length=64)
     paused_reason: str | None = Field(default=None, sa_column=Column(Text))
     paused_at: datetime | None = _utc_column()
     last_auth_check_at: datetime | None = _utc_column()
@@ -146,6 +168,8 @@ class Alert(SQLModel, table=True):
     message: str = Field(sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     delivered_at: datetime | None = _utc_column()
+    #: The account it is about (schema version 2); ``channel`` is then its platform.
+    account: str | None = Field(default=None, max_length=64)
 
 
 class Heartbeat(SQLModel, table=True):
@@ -161,6 +185,24 @@ class Heartbeat(SQLModel, table=True):
     stopped_at: datetime | None = _utc_column()
     next_due_at: datetime | None = _utc_column()
     jobs: int = 0
+
+
+class Lease(SQLModel, table=True):
+    """Which scheduler is active: its holder and an epoch that grows with every takeover.
+
+    The times come from the database's clock, never from a host's, so that two machines
+    whose clocks differ still agree on a lease's age.
+    """
+
+    __tablename__ = "leases"
+
+    name: str = Field(primary_key=True, max_length=40)
+    holder: str = Field(max_length=200)
+    epoch: int
+    #: The PostgreSQL backend that holds the scheduler lock for the holder (None on SQLite).
+    backend_pid: int | None = None
+    acquired_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    renewed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class Sample(SQLModel, table=True):

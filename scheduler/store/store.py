@@ -1,5 +1,9 @@
 """The store's operations: every state change of a publication is one transaction.
 
+A publication is keyed by (post, account, mode); its ``channel`` is the account's
+platform. A platform's default account is named as the platform ("facebook",
+"instagram"), so a call that passes a platform name as the account means that account.
+
 Every change of a publication's state is a compare-and-set: one ``UPDATE … WHERE
 state = <the state the caller expects>`` (and, where it matters, the same try and
 the same claim as the caller saw), whose row count says whether the caller won. So
@@ -16,7 +20,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, case, delete, exists, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    case,
+    delete,
+    exists,
+    func,
+    update,
+)
+from sqlalchemy import (
+    select as sa_select,
+)
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError, IntegrityError
@@ -35,6 +51,7 @@ from scheduler.store.models import (
     Attempt,
     ChannelState,
     Heartbeat,
+    Lease,
     Mode,
     Publication,
     Sample,
@@ -43,6 +60,8 @@ from scheduler.store.models import (
 from scheduler.store.schema import prepare_schema
 
 DAEMON = "daemon"
+#: The platforms; each one's default account has its name.
+PLATFORMS = ("facebook", "instagram")
 
 
 @dataclass(frozen=True)
@@ -97,9 +116,10 @@ class Store:
 
     # Publications -----------------------------------------------------------------
 
-    def get(self, post_id: str, channel: str, mode: Mode = Mode.LIVE) -> Publication | None:
+    def get(self, post_id: str, account: str, mode: Mode = Mode.LIVE) -> Publication | None:
+        """The row of (post, account, mode), or None."""
         with self.reading() as session:
-            return session.exec(_one_publication(post_id, channel, mode)).first()
+            return session.exec(_one_publication(post_id, account, mode)).first()
 
     def get_by_id(self, publication_id: int) -> Publication:
         with self.reading() as session:
@@ -128,43 +148,49 @@ class Store:
     def ensure_publication(
         self,
         post_id: str,
-        channel: str,
+        account: str,
         due_at: datetime,
         now: datetime,
         mode: Mode = Mode.LIVE,
         *,
+        channel: str | None = None,
         language: str | None = None,
         tags: tuple[str, ...] = (),
     ) -> Publication:
-        """The row for (post, channel, mode), created as scheduled, its due time kept current.
+        """The row for (post, account, mode), created as scheduled, its due time kept current.
 
-        Only a ``scheduled`` row that has never been tried moves with the post file;
-        a row that has been tried keeps the time it was tried for. Dry runs have rows of
-        their own, so a rehearsal never uses up the real publication.
+        ``channel``: the account's platform; left out, ``account`` must be a platform's
+        name (its default account). Only a ``scheduled`` row that has never been tried
+        moves with the post file; a row that has been tried keeps the time it was tried
+        for. Dry runs have rows of their own, so a rehearsal never uses up the real
+        publication.
         """
+        platform = platform_of(account, channel)
         labels = (language, tags_text(tags))
+        key = (post_id, account, platform)
         try:
-            return self._ensure_publication(post_id, channel, due_at, now, mode, labels)
+            return self._ensure_publication(key, due_at, now, mode, labels)
         except IntegrityError:
-            # Another process inserted this (post, channel) between our look and our insert
+            # Another process inserted this (post, account) between our look and our insert
             # (PostgreSQL; on SQLite, BEGIN IMMEDIATE rules that out): the row exists now.
-            return self._ensure_publication(post_id, channel, due_at, now, mode, labels)
+            return self._ensure_publication(key, due_at, now, mode, labels)
 
     def _ensure_publication(
         self,
-        post_id: str,
-        channel: str,
+        key: tuple[str, str, str],
         due_at: datetime,
         now: datetime,
         mode: Mode,
         labels: tuple[str | None, str | None],
     ) -> Publication:
+        post_id, account, channel = key
         with self.writing() as session:
-            row = session.exec(_one_publication(post_id, channel, mode)).first()
+            row = session.exec(_one_publication(post_id, account, mode)).first()
             if row is None:
                 row = Publication(
                     post_id=post_id,
                     channel=channel,
+                    account=account,
                     mode=mode.value,
                     due_at=due_at.astimezone(UTC) if due_at.tzinfo else due_at,
                     updated_at=now,
@@ -192,11 +218,11 @@ class Store:
             assert found is not None
             return found
 
-    def forget_untried(self, post_id: str, channel: str, mode: Mode = Mode.LIVE) -> bool:
-        """Delete a publication that was never tried (its post was deleted or turned draft);
-        one with any history is kept."""
+    def forget_untried(self, post_id: str, account: str, mode: Mode = Mode.LIVE) -> bool:
+        """Delete a publication that was never tried (its post was deleted or turned draft,
+        or no longer names the account); one with any history is kept."""
         with self.writing() as session:
-            row = session.exec(_one_publication(post_id, channel, mode)).first()
+            row = session.exec(_one_publication(post_id, account, mode)).first()
             if row is None:
                 return False
             gone = session.execute(
@@ -220,6 +246,7 @@ class Store:
         first_comment: str | None,
         from_states: Sequence[State] = (State.SCHEDULED,),
         seen: Publication | None = None,
+        fence: tuple[int, str] | None = None,
     ) -> Claim | None:
         """Take the publication for one try, or None when another process has it or it
         is not claimable (published, unknown, not yet due for its retry).
@@ -227,6 +254,10 @@ class Store:
         ``seen`` (publishing by hand): take it only if it is still exactly as seen — in
         the state it was, after the same try — whatever its retry time; ``from_states``
         is then ignored. So a human's publish never overwrites another process's claim.
+
+        ``fence`` (the active scheduler): its lease ``(epoch, holder)``; the claim is
+        taken only while the ``daemon`` lease is still exactly that, in the same
+        statement, so a scheduler that another one has taken over from claims nothing.
         """
         if seen is not None:
             conditions = _unchanged(seen)
@@ -237,6 +268,8 @@ class Store:
                 (col(Publication.next_attempt_at).is_(None))
                 | (col(Publication.next_attempt_at) <= now),
             ]
+        if fence is not None:
+            conditions.append(_holds_lease(DAEMON, *fence))
         with self.writing() as session:
             changed = session.execute(
                 update(Publication)
@@ -503,35 +536,36 @@ class Store:
             )
             return won
 
-    # Channels ---------------------------------------------------------------------
+    # Accounts' pauses and cool-downs ------------------------------------------------
+    # (named channel_* as in schema version 1; the key is the account's name)
 
-    def channel_state(self, channel: str) -> ChannelState:
+    def channel_state(self, account: str) -> ChannelState:
+        """The account's pause and cool-down (an empty one if it never had any)."""
         with self.reading() as session:
-            return session.get(ChannelState, channel) or ChannelState(channel=channel)
+            return session.get(ChannelState, account) or ChannelState(channel=account)
 
-    def _channel_row(self, session: Session, channel: str) -> ChannelState:
-        """The channel's row, locked for this transaction; created if it is not there yet.
+    def _channel_row(self, session: Session, account: str) -> ChannelState:
+        """The account's row, locked for this transaction; created if it is not there yet.
 
         Created with an insert that does nothing if another process made the row first
-        (ON CONFLICT DO NOTHING), so two processes that rest or pause a channel for the
+        (ON CONFLICT DO NOTHING), so two processes that rest or pause an account for the
         first time at once never collide on PostgreSQL; then read FOR UPDATE, so their
         changes follow each other (SQLite: BEGIN IMMEDIATE already does).
         """
-        postgres = session.get_bind().dialect.name == "postgresql"
-        insert = postgresql_insert if postgres else sqlite_insert
+        insert = _insert_for(session)
         session.execute(
             insert(ChannelState)
-            .values(channel=channel)
+            .values(channel=account)
             .on_conflict_do_nothing(index_elements=["channel"])
         )
-        row = session.get(ChannelState, channel, with_for_update=True, populate_existing=True)
+        row = session.get(ChannelState, account, with_for_update=True, populate_existing=True)
         assert row is not None
         return row
 
-    def pause_channel(self, channel: str, reason: str, now: datetime) -> bool:
+    def pause_channel(self, account: str, reason: str, now: datetime) -> bool:
         """Pause until a human repairs the login; returns False if it was paused already."""
         with self.writing() as session:
-            row = self._channel_row(session, channel)
+            row = self._channel_row(session, account)
             was_paused = row.paused_reason is not None
             row.paused_reason = clean_text(reason)
             if not was_paused:
@@ -539,19 +573,20 @@ class Store:
             row.last_auth_check_at = now
             return not was_paused
 
-    def note_auth_check(self, channel: str, now: datetime) -> None:
+    def note_auth_check(self, account: str, now: datetime) -> None:
         with self.writing() as session:
-            self._channel_row(session, channel).last_auth_check_at = now
+            self._channel_row(session, account).last_auth_check_at = now
 
-    def resume_channel(self, channel: str) -> None:
+    def resume_channel(self, account: str) -> None:
         with self.writing() as session:
-            row = self._channel_row(session, channel)
+            row = self._channel_row(session, account)
             row.paused_reason = None
             row.paused_at = None
 
-    def cool_down(self, channel: str, until: datetime, reason: str) -> None:
+    def cool_down(self, account: str, until: datetime, reason: str) -> None:
+        """Rest the account until ``until`` (a later rest already set is kept)."""
         with self.writing() as session:
-            row = self._channel_row(session, channel)
+            row = self._channel_row(session, account)
             if row.cooldown_until is None or row.cooldown_until < until:
                 row.cooldown_until = until
                 row.cooldown_reason = clean_text(reason)
@@ -566,10 +601,19 @@ class Store:
         now: datetime,
         *,
         channel: str | None = None,
+        account: str | None = None,
         post_id: str | None = None,
         quiet_for: timedelta = timedelta(hours=6),
     ) -> bool:
-        """Record an alert unless the same ``key`` was raised within ``quiet_for``."""
+        """Record an alert unless the same ``key`` was raised within ``quiet_for``.
+
+        ``channel`` is the platform and ``account`` the account it is about; given one
+        platform name only, the other is the same (its default account).
+        """
+        if account is None:
+            account = channel
+        elif channel is None and account in PLATFORMS:
+            channel = account
         with self.writing() as session:
             recent = session.exec(
                 select(Alert).where(Alert.key == key, Alert.created_at >= now - quiet_for)
@@ -581,6 +625,7 @@ class Store:
                     key=key,
                     kind=kind,
                     channel=channel,
+                    account=account,
                     post_id=post_id,
                     message=clean_text(message) or "",
                     created_at=now,
@@ -637,6 +682,29 @@ class Store:
         with self.reading() as session:
             return session.get(Heartbeat, DAEMON)
 
+    # The active scheduler's lease ---------------------------------------------------------
+
+    def acquire_lease(self, name: str, holder: str, backend_pid: int | None = None) -> int:
+        """Make ``holder`` the lease's holder; its new epoch (1 for a new lease, else one
+        more than before). Its times are set from the database's clock."""
+        with self.writing() as session:
+            return acquire_lease_on(session.connection(), name, holder, backend_pid)
+
+    def renew_lease(self, name: str, holder: str, epoch: int) -> bool:
+        """Note that the holder is alive (database clock); False if the lease is no longer
+        ``(epoch, holder)``: another scheduler has taken over."""
+        with self.writing() as session:
+            return renew_lease_on(session.connection(), name, holder, epoch)
+
+    def lease(self, name: str) -> Lease | None:
+        with self.reading() as session:
+            return session.get(Lease, name)
+
+    def database_now(self) -> datetime:
+        """The database's clock (UTC), to judge a lease's age by."""
+        with self.reading() as session:
+            return _database_now(session.connection())
+
     # Engagement samples -----------------------------------------------------------------
 
     def published(self, mode: Mode = Mode.LIVE) -> list[Publication]:
@@ -688,6 +756,87 @@ class Store:
             )
 
 
+def acquire_lease_on(
+    connection: Connection, name: str, holder: str, backend_pid: int | None = None
+) -> int:
+    """:meth:`Store.acquire_lease` on a connection of the caller's (in its transaction)."""
+    now = _database_clock(connection)
+    insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(Lease).values(
+        name=name,
+        holder=holder,
+        epoch=1,
+        backend_pid=backend_pid,
+        acquired_at=now,
+        renewed_at=now,
+    )
+    connection.execute(
+        statement.on_conflict_do_update(
+            index_elements=["name"],
+            set_={
+                "holder": statement.excluded.holder,
+                "epoch": Lease.__table__.c.epoch + 1,  # type: ignore[attr-defined]
+                "backend_pid": statement.excluded.backend_pid,
+                "acquired_at": now,
+                "renewed_at": now,
+            },
+        )
+    )
+    epoch = connection.execute(sa_select(col(Lease.epoch)).where(col(Lease.name) == name))
+    return int(epoch.scalar_one())
+
+
+def renew_lease_on(connection: Connection, name: str, holder: str, epoch: int) -> bool:
+    """:meth:`Store.renew_lease` on a connection of the caller's (in its transaction)."""
+    renewed = connection.execute(
+        update(Lease)
+        .where(_holds_lease(name, epoch, holder))
+        .values(renewed_at=_database_clock(connection))
+    )
+    return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _holds_lease(name: str, epoch: int, holder: str) -> ColumnElement[bool]:
+    """The lease ``name`` is still ``(epoch, holder)``."""
+    return exists().where(
+        col(Lease.name) == name, col(Lease.epoch) == epoch, col(Lease.holder) == holder
+    )
+
+
+def _database_clock(connection: Connection) -> ColumnElement[datetime]:
+    """The database's time now, as an SQL expression that stores as a UTC timestamp."""
+    if connection.dialect.name == "postgresql":
+        return func.now()
+    # SQLite: UTC text in the form the store's timestamps have, to the millisecond.
+    return func.strftime("%Y-%m-%d %H:%M:%f", "now")
+
+
+def _database_now(connection: Connection) -> datetime:
+    value = connection.execute(sa_select(_database_clock(connection))).scalar_one()
+    if isinstance(value, str):  # SQLite
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _insert_for(session: Session) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    return postgresql_insert if postgres else sqlite_insert
+
+
+def platform_of(account: str, channel: str | None) -> str:
+    """The platform of ``account``: ``channel`` when given, else the account must be a
+    platform's default account, named as the platform."""
+    if channel is not None:
+        return channel
+    if account not in PLATFORMS:
+        raise ValueError(
+            f"the account {account!r} is not a platform's default account "
+            f"({' or '.join(PLATFORMS)}): say its platform (channel=)."
+        )
+    return account
+
+
 def _unchanged(seen: Publication) -> list[ColumnElement[bool]]:
     """The row is still as ``seen``: same state, same try, same claim, same retry time."""
     return [
@@ -717,11 +866,11 @@ def clean_text(text: str | None) -> str | None:
     return cleaned.replace("\x00", "\ufffd") if cleaned is not None else None
 
 
-def _one_publication(post_id: str, channel: str, mode: Mode) -> SelectOfScalar[Publication]:
-    """The query for the one row of (post, channel, mode)."""
+def _one_publication(post_id: str, account: str, mode: Mode) -> SelectOfScalar[Publication]:
+    """The query for the one row of (post, account, mode)."""
     return select(Publication).where(
         Publication.post_id == post_id,
-        Publication.channel == channel,
+        Publication.account == account,
         Publication.mode == mode.value,
     )
 
