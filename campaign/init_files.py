@@ -105,15 +105,17 @@ def ignored_patterns(settings: ConfigFile) -> dict[str, list[str]]:
     """What .gitignore lists, by kind, from the settings config.toml is written with."""
     database: list[str] = []
     if file := sqlite_file(settings.database.url):
-        # The database, SQLite's companions, the daemon's lock file beside it and the
+        # The database, SQLite's companions, the daemon's lock file beside it, the
         # temporary file a takeover of a stale lock renames over it
-        # (scheduler/daemon_lock.py: ".NAME.lock.PID.new").
+        # (scheduler/daemon_lock.py: ".NAME.lock.PID.new") and the copy kept before a
+        # schema migration (scheduler/store/schema.py: "NAME.schema-vN.bak").
         folder = "" if file.parent == PurePosixPath(".") else f"{file.parent}/"
         database = [
             f"/{file}",
             *(f"/{file}-{suffix}" for suffix in ("wal", "shm", "journal")),
             f"/{file}.lock",
             f"/{folder}.{file.name}.lock.*.new",
+            f"/{file}.schema-v*.bak",
         ]
     return {
         "build": [f"/{settings.render.build.strip('/')}/"],
