@@ -31,7 +31,6 @@ from campaign.post import Post
 from campaign.post_loader import load_campaign
 from campaign.preview.calendar_view import Month, month_calendars
 from campaign.preview.view import (
-    CHANNEL_NAMES,
     BrokenFile,
     ImageView,
     LocalTime,
@@ -130,7 +129,7 @@ def build_preview(
         by_file[diagnostic.path].append(diagnostic)
     anchors = unique_anchors([post.id for post in loaded.posts])
     views = [
-        _post_view(post, anchor, by_file[post.path], images, failed, tidy)
+        _post_view(config, post, anchor, by_file[post.path], images, failed, tidy)
         for post, anchor in zip(loaded.posts, anchors, strict=True)
     ]
     anchor_of = {post.path: anchor for post, anchor in zip(loaded.posts, anchors, strict=True)}
@@ -147,7 +146,6 @@ def build_preview(
         .get_template("index.html.j2")
         .render(
             campaign_name=config.campaign.name,
-            instagram_name=config.channels.instagram.username or config.campaign.name,
             timezone=config.campaign.timezone,
             built=LocalTime.of(now.astimezone(config.zone)),
             posts=views,
@@ -156,10 +154,7 @@ def build_preview(
             files=loaded.files,
             ready=sum(view.is_ready for view in views),
             drafts=sum(not view.is_ready for view in views),
-            per_channel={
-                name: sum(channel in post.channels for post in loaded.posts)
-                for channel, name in CHANNEL_NAMES.items()
-            },
+            per_channel=_per_account(config, loaded.posts),
             render_failures=len(report.failed),
             stylesheet=STYLESHEET,
             avatar=f"{IMAGES_FOLDER}/{AVATAR}",
@@ -206,7 +201,19 @@ def _copy_images(
     return views, _remove_unused(images_dir, keep)
 
 
+def _per_account(config: Config, posts: list[Post]) -> dict[str, int]:
+    """How many posts go to each account, by the name the page gives it: both default
+    accounts always (as before accounts existed), then the others switched on or used."""
+    counts = {}
+    for account in config.accounts.values():
+        count = sum(account.name in post.accounts for post in posts)
+        if account.is_default or account.enabled or count:
+            counts[account.label] = count
+    return counts
+
+
 def _post_view(
+    config: Config,
     post: Post,
     anchor: str,
     diagnostics: list[Diagnostic],
@@ -215,12 +222,14 @@ def _post_view(
     tidy: PathTidier,
 ) -> PostView:
     channels = []
-    for channel in post.channels:
+    for account in post.accounts:
+        # Renditions are made per platform: every account of a platform shows the same.
+        channel = post.account_platform[account]
         keys = [(post.path, channel, index) for index in range(len(post.images))]
         channels.append(
             channel_view(
                 post,
-                channel,
+                config.accounts[account],
                 tuple(copied[key] for key in keys if key in copied),
                 tuple(
                     f"`{post.images[key[2]].file}` could not be rendered: {tidy.text(failed[key])}"

@@ -1,4 +1,5 @@
-"""What the preview page shows, as plain data: posts, their channel mock-ups and problems.
+"""What the preview page shows, as plain data: posts, their mock-ups (one per account) and
+problems.
 
 Everything here is text and relative paths; the Jinja2 templates turn it into HTML
 (and escape it). Nothing here writes files.
@@ -14,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from campaign.accounts import Account
 from campaign.branding.templates import RTL_LANGUAGES
 from campaign.config import ChannelName, Config
 from campaign.diagnostics import Diagnostic, Severity
@@ -111,10 +113,16 @@ class Problem:
 
 @dataclass(frozen=True)
 class ChannelView:
-    """How a post will look on one channel."""
+    """How a post will look on one account.
+
+    ``name`` is how the page names the account ("Facebook" for a default one, else
+    "Display name (Facebook)"); ``page_name`` is the Page or user shown in the mock-up.
+    """
 
     channel: ChannelName
+    account: str
     name: str
+    page_name: str
     short: str
     caption: tuple[Line, ...]
     images: tuple[ImageView, ...]
@@ -278,16 +286,21 @@ def unique_anchors(ids: Sequence[str]) -> list[str]:
 
 
 def channel_view(
-    post: Post, channel: ChannelName, images: tuple[ImageView, ...], failed: tuple[str, ...]
+    post: Post, account: Account, images: tuple[ImageView, ...], failed: tuple[str, ...]
 ) -> ChannelView:
-    link = web_address(post.facebook.link) if channel == "facebook" and post.facebook.link else None
-    comment = post.instagram.first_comment if channel == "instagram" else None
+    """The mock-up of ``post`` on ``account``: the account's own caption, link and comment."""
+    channel = account.platform
+    written_link = post.link_for(account.name)
+    link = web_address(written_link) if written_link else None
+    comment = post.first_comment_for(account.name)
     return ChannelView(
         channel=channel,
-        name=CHANNEL_NAMES[channel],
+        account=account.name,
+        name=account.label,
+        page_name=account.display_name,
         short=CHANNEL_SHORT[channel],
         # Facebook makes web addresses in a post clickable; Instagram does not.
-        caption=caption_lines(post.caption_for(channel), links=channel == "facebook"),
+        caption=caption_lines(post.caption_for_account(account.name), links=channel == "facebook"),
         images=images,
         failed=failed,
         link=link,
