@@ -142,8 +142,17 @@ def test_a_fenced_claim_is_taken_only_under_the_current_lease(store: Store) -> N
     assert taken is not None and store.get_by_id(publication_id).state == State.PUBLISHING
 
 
-def test_a_claim_by_hand_needs_no_lease(store: Store) -> None:
-    publication_id = store.ensure_publication("p", "facebook", DUE, NOW).id
-    assert publication_id is not None
-    store.acquire_lease("daemon", "host-a:1")
-    assert claim(store, publication_id) is not None
+def test_the_stores_fence_holds_for_the_schedulers_claims_but_not_by_hand(
+    store: Store,
+) -> None:
+    ids = [store.ensure_publication(p, "facebook", DUE, NOW).id for p in ("p", "q", "r")]
+    assert None not in ids
+    store.fence = (store.acquire_lease("daemon", "host-a:1"), "host-a:1")
+    assert claim(store, ids[0]) is not None  # the lease holds
+    store.acquire_lease("daemon", "host-b:7")
+    assert claim(store, ids[1]) is None  # taken over: the old scheduler claims nothing
+    assert store.get_by_id(ids[1]).state == State.SCHEDULED  # type: ignore[arg-type]
+    seen = store.get_by_id(ids[1])  # type: ignore[arg-type]
+    assert claim(store, ids[1], seen=seen) is not None  # `campaign publish` by hand
+    store.fence = None
+    assert claim(store, ids[2]) is not None  # no lease asked for (SQLite, or no standby)

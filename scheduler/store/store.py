@@ -81,6 +81,9 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._read_engine = engine.execution_options(**{READ_ONLY: True})
+        #: The active scheduler's lease ``(epoch, holder)``: set by the scheduler once it
+        #: holds the lease, every claim it makes is fenced by it (see :meth:`claim`).
+        self.fence: tuple[int, str] | None = None
 
     @classmethod
     def open(cls, url: str) -> Store:
@@ -255,10 +258,13 @@ class Store:
         the state it was, after the same try — whatever its retry time; ``from_states``
         is then ignored. So a human's publish never overwrites another process's claim.
 
-        ``fence`` (the active scheduler): its lease ``(epoch, holder)``; the claim is
+        ``fence`` (the active scheduler): its lease ``(epoch, holder)``, by default the
+        store's :attr:`fence` (not for a claim by hand, given ``seen``); the claim is
         taken only while the ``daemon`` lease is still exactly that, in the same
         statement, so a scheduler that another one has taken over from claims nothing.
         """
+        if fence is None and seen is None:
+            fence = self.fence
         if seen is not None:
             conditions = _unchanged(seen)
         else:
