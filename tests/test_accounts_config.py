@@ -284,3 +284,17 @@ def test_accounts_are_plain_frozen_values(tmp_path: Path) -> None:
     assert isinstance(account, Account)
     with pytest.raises(AttributeError):
         account.name = "x"  # type: ignore[misc]
+
+
+def test_the_sample_config_has_the_librarys_page_as_a_second_facebook_account() -> None:
+    config = load_config(Path(__file__).parent.parent / "config.toml")
+    assert list(config.accounts) == ["facebook", "instagram", "bibliotek-fb"]
+    library = config.account("bibliotek-fb")
+    assert (library.platform, library.enabled, library.display_name) == (
+        "facebook",
+        True,
+        "Södertälje stadsbibliotek",
+    )
+    assert library.facebook is not None and library.facebook.page_id == ""  # a dry run
+    assert library.facebook.token_env == "CAMPAIGN_TOKEN_BIBLIOTEK_FB"
+    assert config.enabled_channels == ("facebook", "instagram")

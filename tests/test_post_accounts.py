@@ -8,9 +8,11 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from campaign.cli import app
+from campaign.config import load_config
 from campaign.diagnostics import Diagnostic, Position
 from campaign.post import Post
-from tests.conftest import Campaign
+from campaign.post_loader import load_campaign
+from tests.conftest import NOW, Campaign
 
 ACCOUNTS = """
 [accounts.bibliotek-fb]
@@ -241,3 +243,18 @@ def test_check_on_the_command_line_reports_an_unknown_account(campaign: Campaign
     [item] = json.loads(result.stdout)["diagnostics"]
     assert item["code"] == "account-unknown" and item["line"] == 6
     assert "Did you mean `bibliotek-fb`?" in item["message"]
+
+
+def test_the_sample_campaign_has_a_post_for_the_municipality_and_the_library() -> None:
+    root = Path(__file__).parent.parent
+    config = load_config(root / "config.toml")
+    result = load_campaign(config, now=NOW)
+    assert result.errors == []
+    assert {d.code for d in result.warnings} == {"in-the-past"}
+    [post] = [p for p in result.posts if p.id == "2021-09-23-bibliotek-demokrati"]
+    assert post.accounts == ("facebook", "bibliotek-fb") and post.channels == ("facebook",)
+    assert post.caption_for_account("facebook") != post.caption_for_account("bibliotek-fb")
+    assert post.caption_for_account("bibliotek-fb").startswith("Välkommen till vår utställning")
+    assert (
+        post.link_for("bibliotek-fb") == post.link_for("facebook") == "https://www.sodertalje.se/"
+    )
