@@ -1,24 +1,30 @@
-"""The schema version, and the steps that bring an older database up to date.
+"""The schema version, and how an older database is brought up to date.
 
 A fresh database gets every table and the current version. An older one is
-migrated step by step (after a copy of a SQLite file is kept beside it); one made
-by a newer release is refused rather than damaged.
+migrated step by step (after a copy of a SQLite file is kept beside it), each step in
+one transaction, so that a failure leaves the older version whole; one made by a
+newer release is refused rather than damaged. The steps are in ``migrations.py``.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, inspect, text
+from sqlalchemy.exc import DatabaseError
 from sqlmodel import SQLModel
 
+from scheduler.redaction import redact
 from scheduler.store import models
 from scheduler.store.engine import StoreError
+from scheduler.store.migrations import MIGRATIONS
 
-#: MIGRATIONS[n] turns a version-n database into version n+1.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {}
+__all__ = ["MIGRATIONS", "SCHEMA_LOCK_KEY", "current_version", "prepare_schema"]
+
+log = logging.getLogger("campaign.store")
 
 #: The PostgreSQL advisory lock held while the tables are created or migrated.
 SCHEMA_LOCK_KEY = 0x63616D70  # "camp"
@@ -52,21 +58,90 @@ def prepare_schema(engine: Engine) -> int:
             "was not changed."
         )
     if found < current_version():
-        _backup_sqlite(engine, found)
+        backup = _backup_sqlite(engine, found)
         for version in range(found, current_version()):
             step = MIGRATIONS.get(version)
             if step is None:
                 raise StoreError(f"no migration from schema version {version}.")
-            with engine.begin() as connection:
-                _lock_schema(connection)
-                if _stored_version(connection) != version:
-                    continue  # another process has taken this step meanwhile
-                step(connection)
-                _write_version(connection, version + 1)
+            try:
+                _migrate(engine, version, step)
+            except (DatabaseError, sqlite3.Error, StoreError) as problem:
+                raise _failed(version, problem, backup) from None
     with engine.begin() as connection:
         _lock_schema(connection)
         SQLModel.metadata.create_all(connection)
     return found
+
+
+def _migrate(engine: Engine, version: int, step: Callable[[Connection], None]) -> None:
+    """Take one step, unless another process has taken it meanwhile."""
+    raw_step = getattr(step, "sqlite_raw", None)
+    if raw_step is not None and engine.dialect.name == "sqlite":
+        _migrate_sqlite_raw(engine, version, raw_step)
+    else:
+        with engine.begin() as connection:
+            _lock_schema(connection)
+            if _stored_version(connection) != version:
+                return  # another process has taken this step meanwhile
+            step(connection)
+            _write_version(connection, version + 1)
+    log.info("the database is now at schema version %d", version + 1)
+
+
+def _migrate_sqlite_raw(
+    engine: Engine, version: int, step: Callable[[sqlite3.Connection], None]
+) -> None:
+    """A step that rebuilds tables, on SQLite's own connection with foreign keys off.
+
+    SQLite checks the references to a dropped table at COMMIT even when they are
+    deferred, and foreign keys can only be switched off outside a transaction, which
+    SQLAlchemy would have begun. So: foreign keys off, BEGIN IMMEDIATE (the schema
+    lock), look at the version again, the step, no broken reference left (else roll
+    back), the new version, COMMIT. The connection is thrown away afterwards, so no
+    one is ever handed a connection with foreign keys off.
+    """
+    raw = engine.raw_connection()
+    try:
+        database: sqlite3.Connection = raw.driver_connection  # type: ignore[assignment]
+        database.execute("PRAGMA foreign_keys = OFF")
+        if database.execute("PRAGMA foreign_keys").fetchone() != (0,):
+            raise StoreError("could not switch SQLite's foreign keys off to migrate.")
+        database.execute("BEGIN IMMEDIATE")
+        try:
+            stored = database.execute(
+                "SELECT value FROM store_info WHERE key = 'schema_version'"
+            ).fetchone()
+            if stored == (str(version),):  # else another process has taken this step
+                step(database)
+                if broken := database.execute("PRAGMA foreign_key_check").fetchall():
+                    raise StoreError(
+                        f"migrating to schema version {version + 1} would leave "
+                        f"{len(broken)} broken reference(s) (first: {broken[0]!r})."
+                    )
+                database.execute(
+                    "UPDATE store_info SET value = ? WHERE key = 'schema_version'",
+                    (str(version + 1),),
+                )
+            database.execute("COMMIT")
+        except BaseException:
+            if database.in_transaction:
+                database.execute("ROLLBACK")
+            raise
+    finally:
+        raw.invalidate()
+
+
+def _failed(version: int, problem: Exception, backup: Path | None) -> StoreError:
+    """The error for a step that failed (and was rolled back)."""
+    reason = problem.orig if isinstance(problem, DatabaseError) else problem
+    copy = f" A copy made before is at {backup}." if backup is not None else ""
+    return StoreError(
+        f"could not migrate the database from schema version {version} to "
+        f"{version + 1}: {redact(str(reason))}. Nothing was changed: it is still at "
+        f"version {version}, and this release cannot use it until the migration "
+        f"succeeds.{copy} Run the command again; if it fails the same way, report "
+        "this message."
+    )
 
 
 def _stored_version(bind: Engine | Connection) -> int | None:
@@ -101,18 +176,27 @@ def _write_version(connection: Connection, version: int) -> None:
     )
 
 
-def _backup_sqlite(engine: Engine, version: int) -> None:
+def _backup_sqlite(engine: Engine, version: int) -> Path | None:
+    """Keep a copy of a SQLite file as it is before migrating (once); its path."""
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        return
+        return None
     target = Path(f"{database}.schema-v{version}.bak")
     if target.exists():
-        return
+        return target
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("VACUUM INTO ?", (target.as_posix(),))
+        raw.driver_connection.execute("VACUUM INTO ?", (target.as_posix(),))  # type: ignore[union-attr]
     except sqlite3.OperationalError:
         if not target.exists():
             raise  # else another process opening the database has just made the same copy
+        return target
     finally:
         raw.close()
+    log.warning(
+        "kept a copy of the schema version %d database at %s before migrating it to version %d",
+        version,
+        target,
+        current_version(),
+    )
+    return target
