@@ -320,6 +320,14 @@ def run(
     log_format: Annotated[
         str, typer.Option("--log-format", help="text for people, json for log tools.")
     ] = "text",
+    standby: Annotated[
+        bool,
+        typer.Option(
+            "--standby",
+            help="If another scheduler runs on this database, wait and take over when it "
+            "stops or dies (within [scheduler] takeover_seconds), instead of exiting.",
+        ),
+    ] = False,
 ) -> None:
     """Run the scheduler: publish every ready post on time, exactly once, until stopped."""
     from scheduler.run_command import run_daemon
@@ -336,6 +344,7 @@ def run(
             log_format=log_format,  # type: ignore[arg-type]
             out=out,
             err=err,
+            standby=standby,
         )
     )
 

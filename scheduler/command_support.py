@@ -11,6 +11,7 @@ from rich.markup import escape
 from sqlalchemy.exc import DBAPIError
 
 from scheduler.daemon_lock import AlreadyRunning, DaemonLock
+from scheduler.leader import Leadership
 from scheduler.redaction import redact
 from scheduler.store.engine import StoreError, describe_database
 from scheduler.store.store import Store
@@ -25,13 +26,25 @@ class CommandExit(Exception):
 
 
 @contextmanager
-def opened_store(url: str, err: Console, *, locked: bool = False) -> Iterator[Store]:
-    """The store at ``url``; ``locked``: also hold the one-daemon lock while inside."""
+def opened_store(
+    url: str, err: Console, *, locked: bool = False, leader: Leadership | None = None
+) -> Iterator[Store]:
+    """The store at ``url``; ``locked``: also hold the one-daemon lock while inside.
+
+    ``leader`` (with ``locked``) takes the lock: a standby waits for it, and leaves with
+    exit code 0 when stopped while waiting; then the lease, and watches both while inside.
+    """
     lock = None
     if locked:
         try:
-            lock = DaemonLock.for_url(url)
-            lock.acquire()
+            if leader is None:
+                lock = DaemonLock.for_url(url)
+                lock.acquire()
+            else:
+                lock = leader.lock_for(url)
+                if not leader.take(lock):
+                    lock.release()
+                    raise CommandExit(0)
         except AlreadyRunning as problem:
             err.print(f"[red]error[/]: {escape(str(problem))}")
             raise CommandExit(2) from None
@@ -52,9 +65,13 @@ def opened_store(url: str, err: Console, *, locked: bool = False) -> Iterator[St
             err.print(f"[red]error[/]: database: {escape(str(problem))}")
             raise CommandExit(2) from None
         try:
+            if leader is not None and lock is not None and not leader.lead(store):
+                raise CommandExit(0)
             yield store
         finally:
             store.close()
     finally:
+        if leader is not None:
+            leader.stop()
         if lock is not None:
             lock.release()

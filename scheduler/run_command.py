@@ -26,6 +26,7 @@ from scheduler.clock import system_clock
 from scheduler.command_support import CommandExit, opened_store
 from scheduler.daemon import Daemon, WentOut
 from scheduler.daemon_lock import AlreadyRunning, DaemonLock
+from scheduler.leader import LOST_LOCK_EXIT, Leadership
 from scheduler.logs import LogFormat, configure_logging
 from scheduler.notify import Notifier
 from scheduler.prepare import prepare_posts
@@ -49,17 +50,33 @@ def run_daemon(
     log_format: LogFormat,
     out: Console,
     err: Console,
+    standby: bool = False,
 ) -> int:
-    """Run until stopped (or, rehearsing, until the campaign has gone out); the exit code."""
+    """Run until stopped (or, rehearsing, until the campaign has gone out); the exit code.
+
+    ``standby``: wait for the scheduler running on this database to end, then take over.
+    A scheduler that loses its lock stops claiming and exits with code 3.
+    """
     configure_logging(log_format)
     try:
         if rehearse is not None:
             return _rehearse(config, rehearse, out, err)
-        with opened_store(config.database_url, err, locked=True) as store:
+        leader = Leadership.from_config(config, standby=standby)
+        with opened_store(config.database_url, err, locked=True, leader=leader) as store:
             setups = build_channels(config, dry_run=dry_run)
             _log_setups(setups)
+            store.fence = leader.fence  # its claims end with its lease (Store.claim)
             daemon = Daemon(config, store, setups, notifier=Notifier.from_config(config))
-            return daemon.run()
+            leader.on_lost(lambda _reason: daemon.request_stop())
+            code = daemon.run() if leader.lost is None else 0
+            if leader.lost is not None:
+                log.error(
+                    "stopped after losing the scheduler lock (%s); exit code %d",
+                    leader.lost,
+                    LOST_LOCK_EXIT,
+                )
+                return LOST_LOCK_EXIT
+            return code
     except CommandExit as stop:
         return stop.code
 
