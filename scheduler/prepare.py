@@ -35,16 +35,17 @@ class Prepared:
 
 
 def prepare_posts(
-    posts: Iterable[Post], config: Config, workers: int | None = 1
+    posts: Iterable[Post], config: Config, workers: int | None = 1, *, isolate: bool = False
 ) -> tuple[list[Prepared], dict[str, str]]:
     """Render what is missing and build the requests; posts that fail are in the dict
-    (post id → what is wrong), the others in the list."""
+    (post id → what is wrong), the others in the list. ``isolate``: draw only in worker
+    processes, never in this one (see :func:`render_campaign`)."""
     posts = list(posts)
     digests = FileDigests(config.build_dir)
     try:
         jobs = plan_renditions(posts, config, digests)
         digests.save()
-        report = render_campaign(jobs, workers)
+        report = render_campaign(jobs, workers, isolate=isolate)
     except (BrandSetupProblem, UnsafeOutput) as problem:
         return [], {post.id: str(problem) for post in posts}
     problems: dict[str, str] = {}

@@ -36,6 +36,9 @@ from campaign.safe_output import (
 )
 
 RENDITIONS_FOLDER = "renditions"
+#: When set to a file, each rendition drawn appends the drawing process's id to it: how
+#: the tests see that a daemon draws only in worker processes, never in its own.
+RENDER_TRACE_ENV = "CAMPAIGN_RENDER_TRACE"
 #: The names renditions get (``facebook-1-<hex digits>.jpg``): only these are ever tidied.
 RENDITION_NAME = re.compile(r"(?:facebook|instagram)-[0-9]+-[0-9a-f]+\.jpg")
 
@@ -134,13 +137,18 @@ def render_campaign(
     jobs: list[RenditionJob],
     workers: int | None = None,
     on_done: Callable[[RenditionJob], None] | None = None,
+    *,
+    isolate: bool = False,
 ) -> RenderReport:
     """Make the renditions that do not exist yet, ``workers`` processes at a time.
 
     Jobs with the same spec (Facebook and Instagram both at 4:5, say) are drawn once
     and the file copied. The worker processes die with this one (see
     :mod:`campaign.branding.workers`). A symbolic link where a rendition goes raises
-    :class:`~campaign.safe_output.UnsafeOutput` before anything is drawn.
+    :class:`~campaign.safe_output.UnsafeOutput` before anything is drawn. With
+    ``isolate``, even one worker is a process of its own, so nothing is drawn in this
+    one (a long-running daemon keeps none of the images' memory); with nothing to draw,
+    no process is started.
     """
     report = RenderReport()
     same_spec: dict[RenditionSpec, list[RenditionJob]] = {}
@@ -166,7 +174,9 @@ def render_campaign(
 
     groups = list(same_spec.values())
     workers = max(1, min(workers or os.cpu_count() or 1, len(groups) or 1))
-    if workers == 1:
+    if not groups:
+        return report
+    if workers == 1 and not isolate:
         for group in groups:
             finish(group, _render_to_file(group[0].spec, group[0].output))
         return report
@@ -228,6 +238,9 @@ def _record(report: RenderReport, job: RenditionJob, outcome: bool | str) -> Non
 
 def _render_to_file(spec: RenditionSpec, output: Path) -> bool | str:
     """Render and write atomically; whether it was enlarged, or the problem in words."""
+    if trace := os.environ.get(RENDER_TRACE_ENV):
+        with open(trace, "a", encoding="utf-8") as file:
+            file.write(f"{os.getpid()}\n")
     try:
         rendered = render(spec)
     except (RenderProblem, TextDoesNotFit, FontProblem) as problem:
