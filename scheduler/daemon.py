@@ -2,14 +2,20 @@
 
 The files are the source of truth. Jobs live in memory (one date job per ready
 post and channel) and are rebuilt from the files and the store at start, when
-the posts folder changes, and on SIGHUP. Signal handlers only set flags; the
-scheduler's own loop acts on them. The first SIGTERM/SIGINT lets the publish in
-flight finish and be recorded; a second one exits at once (its claim is then
-reconciled at the next start).
+the posts folder changes, and on SIGHUP. A publish job that comes due only hands
+its publication to its account's lane (:mod:`scheduler.lanes`): accounts publish
+in parallel, one account's publications one at a time and in order. Rescans,
+heartbeats, alerts and engagement run on the scheduler's own threads, so they
+never hold up a publication, and images are drawn only in worker processes
+(:mod:`scheduler.preparer`). Signal handlers only set flags; the scheduler's own
+loop acts on them. The first SIGTERM/SIGINT lets the publishes in flight finish and
+be recorded (those not started stay scheduled for the next start); a second one
+exits at once (its claim is then reconciled at the next start).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -24,6 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from apscheduler.executors.debug import DebugExecutor
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.base import STATE_STOPPED
@@ -37,7 +44,9 @@ from scheduler.claimant import this_process
 from scheduler.clock import Clock, system_clock
 from scheduler.engagement.sampler import Sampler
 from scheduler.engagement.sampling import ages_from_hours
+from scheduler.lanes import AccountLanes
 from scheduler.prepare import Prepared, prepare_posts
+from scheduler.preparer import Preparer
 from scheduler.publisher import Outcome, Publisher, describe_error, mode_of
 from scheduler.reconcile import Reconciler
 from scheduler.retry_policy import RetryPolicy
@@ -50,6 +59,11 @@ log = logging.getLogger("campaign.daemon")
 
 #: How soon the main loop sees a flag a signal handler set.
 FLAG_CHECK_SECONDS = 1.0
+#: Threads of the scheduler's own pool: rescans, heartbeat, alerts, engagement.
+HOUSEKEEPING_THREADS = 4
+#: The executor of publish jobs: they run in the scheduler's loop and only queue their
+#: publication in its lane (a moment's work), so no housekeeping job can delay them.
+LANE_EXECUTOR = "lanes"
 
 
 class _Scheduler(BlockingScheduler):
@@ -140,18 +154,23 @@ class Daemon:
         self.holder = this_process()
         self.started_at = clock()
         self.posts: dict[str, Post] = {}
-        self.prepared: dict[str, Prepared] = {}
+        self.preparer = Preparer(
+            lambda posts, workers: _prepare_each(posts, self.config, workers),
+            lambda post_id: self.posts.get(post_id),
+        )
         self.went_out: list[WentOut] = []
         self.broken: dict[Path, str] = {}
         self._snapshot = _Snapshot()
         self._last_pull: float = 0.0
-        self._in_flight = 0
-        self._in_flight_lock = threading.Lock()
-        self._prepare_lock = threading.Lock()
+        self._rescan_lock = threading.Lock()
+        self.lanes = AccountLanes(getattr(config.publishing, "parallel", 8))
         self.stopping = False
         self.scheduler = _Scheduler(
             jobstores={"default": MemoryJobStore()},
-            executors={"default": ThreadPoolExecutor(8)},
+            executors={
+                "default": ThreadPoolExecutor(HOUSEKEEPING_THREADS),
+                LANE_EXECUTOR: DebugExecutor(),  # runs the job in the loop: see LANE_EXECUTOR
+            },
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone="UTC",
         )
@@ -198,6 +217,11 @@ class Daemon:
         log.info("scheduler stopped")
         return 0
 
+    @property
+    def prepared(self) -> dict[str, Prepared]:
+        """post id → its requests, ready to send (see :class:`Preparer`)."""
+        return self.preparer.prepared
+
     def request_stop(self) -> None:
         self.stopping = True
         self.scheduler.stop_requested = True
@@ -221,15 +245,13 @@ class Daemon:
         self.scheduler.rescan_requested = True
 
     def _finish_in_flight(self) -> None:
-        announced = False
-        while True:
-            with self._in_flight_lock:
-                if self._in_flight == 0:
-                    return
-            if not announced:
-                log.info("stopping: waiting for the publish in flight to be recorded")
-                announced = True
-            time.sleep(0.05)
+        """Let the publishes in flight finish and be recorded; those not started yet stay
+        scheduled in the store, and the next start schedules them again."""
+        self.lanes.stop(
+            lambda running: log.info(
+                "stopping: waiting for the publish in flight to be recorded (%d)", running
+            )
+        )
 
     def _recover(self) -> None:
         """Before anything is published: claims of a dead process become unknown, and
@@ -256,7 +278,8 @@ class Daemon:
         if self.stopping:
             return
         try:
-            self._rescan(force, workers)
+            with self._rescan_lock:  # the interval's and SIGHUP's rescans, one at a time
+                self._rescan(force, workers)
         except Exception as error:
             log.exception("the posts could not be rescanned")
             self._snapshot = _Snapshot()  # the next rescan looks at every post again
@@ -272,6 +295,7 @@ class Daemon:
         self._maybe_git_pull()
         snapshot = _take_snapshot(self.config.posts_dir)
         if not force and snapshot.files == self._snapshot.files:
+            self._prepare_ahead(workers)  # posts that came within the hours prepared ahead
             return
         changed = {
             path
@@ -284,16 +308,20 @@ class Daemon:
         ready = {post.id: post for post in result.posts if post.is_ready}
         self._drop_vanished(ready)
         self.posts = ready
-        for post_id in [p for p, prepared in self.prepared.items() if p not in ready]:
-            del self.prepared[post_id]
         edited = {post.id for post in ready.values() if _touches(post, changed)}
-        for post_id in edited:
-            self.prepared.pop(post_id, None)
-        self._prepare_ahead(workers)
+        self.preparer.keep_only(set(ready) - edited)
+        # Jobs first: preparing may draw images (in worker processes) for a while, and a
+        # post due meanwhile prepares its own in its lane rather than wait for the others.
+        published: list[tuple[Post, ChannelName]] = []
         for post in ready.values():
             for channel in post.channels:
-                if channel in self.channels:
-                    self._schedule_safely(post, channel, edited=post.id in edited)
+                if channel in self.channels and self._schedule_safely(
+                    post, channel, edited=post.id in edited
+                ):
+                    published.append((post, channel))
+        self._prepare_ahead(workers)
+        for post, channel in published:
+            self._report_edit(post, channel)
         log.info(
             "posts loaded: %d ready, %d with errors; %d publication(s) waiting",
             len(ready),
@@ -335,27 +363,29 @@ class Daemon:
         return any(path.stem == post_id for path in self.broken)
 
     def _prepare_ahead(self, workers: int | None) -> None:
+        """Prepare the posts due from the grace ago to the hours ahead (images drawn in
+        worker processes; this thread waits, no publication does)."""
         now = self.clock()
         horizon = now + timedelta(hours=self.config.scheduler.prepare_hours_ahead)
         wanted = [
             post
             for post in self.posts.values()
-            if post.id not in self.prepared
-            and now - self.grace <= self.time_map.wall(post.publish_at.utc) <= horizon
+            if now - self.grace <= self.time_map.wall(post.publish_at.utc) <= horizon
         ]
-        if wanted:
-            self._prepare(wanted, workers)
+        self._report_unprepared(self.preparer.ahead(wanted, workers))
 
-    def _prepare(self, posts: list[Post], workers: int | None) -> dict[str, str]:
-        """Prepare ``posts`` (renditions and requests); what could not be prepared, by post.
+    def _prepare_now(self, post: Post) -> tuple[Prepared | None, str | None]:
+        """``post``'s requests; prepared now if they were not (only its own images, in a
+        worker process, in the calling lane: no other account waits)."""
+        prepared, problem = self.preparer.now(post)
+        if problem is not None:
+            self._report_unprepared({post.id: problem})
+        return prepared, problem
 
-        An unexpected error while preparing several posts never stops the others: each is
-        then prepared on its own, and the one that breaks is reported like any problem.
-        """
-        with self._prepare_lock:
-            prepared, problems = _prepare_each(posts, self.config, workers)
-        for item in prepared:
-            self.prepared[item.post.id] = item
+    def _report_unprepared(self, problems: dict[str, str]) -> None:
+        """Report what could not be prepared. An unexpected error while preparing
+        several posts never stops the others: each is then prepared on its own, and the
+        one that breaks is reported like any problem."""
         for post_id, problem in problems.items():
             log.error("%s cannot be prepared: %s", post_id, problem)
             self.store.raise_alert(
@@ -365,13 +395,13 @@ class Daemon:
                 self.clock(),
                 post_id=post_id,
             )
-        return problems
 
-    def _schedule_safely(self, post: Post, channel: ChannelName, edited: bool) -> None:
+    def _schedule_safely(self, post: Post, channel: ChannelName, edited: bool) -> bool:
         """Schedule one publication; an unexpected error there is reported and alerted,
-        and the others are scheduled all the same (the next rescan tries it again)."""
+        and the others are scheduled all the same (the next rescan tries it again).
+        Whether it is an edited post that was published already."""
         try:
-            self._schedule(post, channel, edited)
+            return self._schedule(post, channel, edited)
         except Exception as error:
             log.exception("%s on %s could not be scheduled", post.id, channel)
             self._snapshot = _Snapshot()  # the next rescan looks at every post again
@@ -381,6 +411,7 @@ class Daemon:
                 f"{post.id} could not be scheduled on {channel}: an unexpected error "
                 f"({describe_error(error)}). It is tried again at the next rescan.",
             )
+            return False
 
     def _alert_error(self, post_id: str, channel: str, message: str) -> None:
         try:
@@ -395,14 +426,13 @@ class Daemon:
         except Exception:
             log.exception("the alert could not be recorded either")
 
-    def _schedule(self, post: Post, channel: ChannelName, edited: bool) -> None:
+    def _schedule(self, post: Post, channel: ChannelName, edited: bool) -> bool:
+        """Bring one publication's job in line; whether it is a published post edited."""
         mode = mode_of(self.channels[channel])
         now = self.clock()
         row = self.store.ensure_publication(
             post.id, channel, post.publish_at.utc, now, mode, language=post.language, tags=post.tags
         )
-        if row.state == State.PUBLISHED and edited and post.id in self.prepared:
-            self.publisher.publish(self.prepared[post.id].requests[channel])  # reports the edit
         due = self.time_map.wall(row.due_at)
         decision = decide(row, due, now, self.grace, self.policy.reconcile_after)
         job_id = f"publish:{post.id}:{channel}"
@@ -416,6 +446,18 @@ class Daemon:
         else:
             run_at = decision.run_at or now
             self._put_job(job_id, run_at, post.id, channel)
+        return row.state == State.PUBLISHED and edited
+
+    def _report_edit(self, post: Post, channel: ChannelName) -> None:
+        """A published post edited since: the publisher reports it and sends nothing (only
+        for a post prepared ahead, as its new content is known then)."""
+        prepared = self.preparer.get(post.id)
+        if prepared is None or self.posts.get(post.id) is not post:
+            return
+        try:
+            self.publisher.publish(prepared.requests[channel])
+        except Exception:
+            log.exception("the edit of %s on %s could not be reported", post.id, channel)
 
     def _record_missed(self, row: Publication, due: datetime, reason: str) -> bool:
         """Record ``row`` as missed, if it is still as it was seen (a compare-and-set: a
@@ -444,12 +486,13 @@ class Daemon:
         if existing is not None and _job_time(existing) == run_at:
             return
         self.scheduler.add_job(
-            self.publish_job,
+            self.publish_due,
             "date",
             run_date=run_at,
             args=(post_id, channel),
             id=job_id,
             replace_existing=True,
+            executor=LANE_EXECUTOR,
             # Always run, however late: the job itself decides (with the grace) whether it
             # is still on time or missed, so a late job is recorded, never dropped.
             misfire_grace_time=None,
@@ -466,20 +509,38 @@ class Daemon:
 
     # The publish job --------------------------------------------------------------------
 
+    def publish_due(self, post_id: str, account: str) -> None:
+        """The publish job's time has come: queue it in its account's lane, at once.
+
+        Runs in the scheduler's loop; the lane runs :meth:`publish_job`, after the
+        account's publications due before it. Never raises."""
+        try:
+            post = self.posts.get(post_id)
+            due = self.time_map.wall(post.publish_at.utc) if post is not None else self.clock()
+            self.lanes.submit(
+                account,
+                f"publish:{post_id}:{account}",
+                due,
+                functools.partial(self.publish_job, post_id, account),
+            )
+        except Exception:
+            log.exception("%s on %s could not be queued; it is tried again", post_id, account)
+            self._put_job(
+                f"publish:{post_id}:{account}",
+                self.clock() + self.policy.first_retry,
+                post_id,
+                account,
+            )
+
     def publish_job(self, post_id: str, channel: ChannelName) -> None:
         """Publish one (post, channel) now; then schedule what its outcome calls for."""
         if self.stopping:
             return
-        with self._in_flight_lock:
-            self._in_flight += 1
         try:
             self._publish(post_id, channel)
         except Exception as error:
             log.exception("publishing %s on %s failed unexpectedly", post_id, channel)
             self._after_unexpected(post_id, channel, error)
-        finally:
-            with self._in_flight_lock:
-                self._in_flight -= 1
 
     def _publish(self, post_id: str, channel: ChannelName) -> None:
         started = self.clock()
@@ -496,12 +557,10 @@ class Daemon:
                 return
             if decision.action == "nothing":
                 return
-        if post_id not in self.prepared:
-            problem = self._prepare([post], workers=1).get(post_id)
-            if post_id not in self.prepared:
-                self._unprepared(post, channel, row, problem or "it could not be prepared")
-                return
-        prepared = self.prepared[post_id]
+        prepared, problem = self._prepare_now(post)
+        if prepared is None:
+            self._unprepared(post, channel, row, problem or "it could not be prepared")
+            return
         outcome = self.publisher.publish(prepared.requests[channel])
         if outcome.state != State.PUBLISHED or not outcome.called_platform:
             log.warning("%s on %s: %s", post_id, channel, outcome.message)
@@ -642,9 +701,7 @@ class Daemon:
     def _stop_when_done(self) -> None:
         """Stop once every publication has an outcome. The store decides, not the job list
         alone: a date job leaves the list as it is handed to a worker, before it runs."""
-        with self._in_flight_lock:
-            busy = self._in_flight
-        if busy or self.pending_jobs():
+        if self.lanes.in_flight() or self.pending_jobs():
             return
         open_states = (State.SCHEDULED, State.PUBLISHING, State.UNKNOWN)
         if any(row.post_id in self.posts for row in self.store.publications(open_states)):
@@ -747,7 +804,7 @@ def _prepare_each(
     """``prepare_posts``; if it breaks unexpectedly, each post on its own, so that one post
     that breaks it is a problem of that post only."""
     try:
-        return prepare_posts(posts, config, workers)
+        return prepare_posts(posts, config, workers, isolate=True)
     except Exception as error:
         log.exception("preparing %d post(s) failed unexpectedly", len(posts))
         if len(posts) == 1:
