@@ -9,6 +9,7 @@ action's cache key and the later jobs restore it, as actions/cache does on GitHu
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -273,12 +274,15 @@ def test_preview_false_builds_and_uploads_nothing(
 
 
 @pytest.fixture(scope="module")
-def scaffold(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`campaign init` in a temporary folder, everything it wrote committed on main."""
+def scaffold(checkout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`campaign init` in a temporary folder, everything it wrote committed on main. It
+    runs from the checkout's copy, the source that the action installs."""
     folder = tmp_path_factory.mktemp("init") / "kampanj"
+    pythonpath = os.pathsep.join(filter(None, [str(checkout), os.environ.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, "-m", "campaign", "init", str(folder)],
         cwd=folder.parent,
+        env={**os.environ, "PYTHONPATH": pythonpath},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,

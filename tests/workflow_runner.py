@@ -545,14 +545,14 @@ def _refuse_unknown(mapping: dict, known: set[str], where: str) -> None:
 
 
 def _clean_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The machine's environment without this test run's Python environment: no folder on
-    PATH with a `campaign` in it, no VIRTUAL_ENV or PYTHONPATH, so only what the action
-    installs can answer to `campaign`."""
+    """The machine's environment without this test run's Python environment (no folder on
+    PATH with a `campaign` in it, no VIRTUAL_ENV or PYTHONPATH: only what the action
+    installs can answer to `campaign`), nor the runner's or the tool's variables."""
     cleaned = {
         k: v
         for k, v in env.items()
         if k not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "CONDA_PREFIX"}
-        and not k.startswith(("GITHUB_", "RUNNER_"))
+        and not k.startswith(("GITHUB_", "RUNNER_", "CAMPAIGN_"))
     }
     folders = [
         folder
