@@ -446,6 +446,19 @@ def test_runner_refuses_an_expression_in_a_script(runner: Runner, tmp_path: Path
     )
     with pytest.raises(WorkflowError, match="does not know the action"):
         runner.run(workflow, "check", repository)
+    for expression, refusal in (
+        ("github.event.pull_request.title", "does not know"),
+        ("inputs.config", "does not know"),  # a workflow's job has no inputs here
+        ("steps.a.outputs.b != 'c'", "cannot evaluate"),
+        ("format('{0}', runner.os)", "cannot evaluate"),
+    ):
+        workflow.write_text(
+            "on: pull_request\njobs:\n  check:\n    runs-on: ubuntu-latest\n    steps:\n"
+            f"      - env:\n          VALUE: ${{{{ {expression} }}}}\n        run: 'true'\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(WorkflowError, match=refusal):
+            runner.run(workflow, "check", repository)
 
 
 def test_runner_reads_outputs_env_and_path_as_github_does(runner: Runner, tmp_path: Path) -> None:
