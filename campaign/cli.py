@@ -122,7 +122,15 @@ def check(
     """Check post files: every problem at once, with file, line and how to fix it."""
     from campaign.release import config_version_warning
 
-    config = _config()
+    if output is OutputFormat.github:
+        try:  # a pull request's config.toml: its problems are annotations on its lines too
+            config = load_config(State.config_path)
+        except ConfigError as problem:
+            print(as_github(problem.diagnostics))
+            print(summary_line(problem.diagnostics, 0, strict))
+            raise typer.Exit(2) from None
+    else:
+        config = _config()
     missing = [p for p in paths or [] if not p.exists()]
     if missing:
         from campaign.text_patterns import visible
