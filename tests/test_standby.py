@@ -157,6 +157,11 @@ def test_the_standby_takes_over_from_a_killed_scheduler_and_each_post_goes_out_o
     handed_over(live, database, standby, standby_log)
     assert_each_once(live, database, expected, standby_log)
     assert handover_seconds(standby_log, active.pid) <= TAKEOVER_SECONDS
+    status = subprocess.run(
+        live.command("status"), env=live.environment, capture_output=True, text=True, timeout=60
+    )
+    assert "Scheduler: running (live" in status.stdout, status.stdout + status.stderr
+    assert f"process {standby.pid}" in status.stdout  # the standby is the active one now
     assert live.stop(standby, standby_log) == 0
 
 
