@@ -47,7 +47,7 @@ def database(request: pytest.FixtureRequest, live: Live) -> Iterator[str]:
 
 
 @pytest.fixture
-def postgres(live: Live) -> Iterator[str]:
+def postgres() -> Iterator[str]:
     yield from _postgres_database()
 
 
@@ -63,8 +63,8 @@ def configure(live: Live, url: str, *, request_timeout: float = 10) -> None:
     live.campaign.config()
 
 
-def end_lock_connection() -> list[tuple[bool]]:
-    """What the server answers when told to end every scheduler lock's connection."""
+def end_lock_connection(application: str = "campaign-lock") -> list[tuple[bool]]:
+    """What the server answers when told to end the connections named ``application``."""
     admin = create_engine(postgres_server_url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with admin.connect() as connection:
@@ -73,8 +73,9 @@ def end_lock_connection() -> list[tuple[bool]]:
                 for row in connection.execute(
                     text(
                         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                        "WHERE application_name = 'campaign-lock'"
-                    )
+                        "WHERE application_name = :name"
+                    ),
+                    {"name": application},
                 )
             ]
     finally:
@@ -246,6 +247,36 @@ def test_a_waiting_lock_tries_again_until_told_to_stop_then_gets_the_freed_lock(
     finally:
         first.release()
         second.release()
+
+
+def test_a_standby_whose_waiting_connection_is_ended_connects_again_and_waits_on(
+    postgres: str,
+) -> None:
+    first = DaemonLock.for_url(postgres, takeover_seconds=TAKEOVER_SECONDS)
+    assert first.acquire()
+    second = DaemonLock.for_url(postgres, takeover_seconds=TAKEOVER_SECONDS)
+    refusals: list[AlreadyRunning] = []
+    troubles: list[Exception] = []
+
+    def refused(refusal: AlreadyRunning) -> None:
+        refusals.append(refusal)
+        if len(refusals) == 1:  # as a server restart or a network cut would
+            assert end_lock_connection("campaign-standby") == [(True,)]
+
+    try:
+        got = second.acquire(
+            wait=True,
+            poll=0.01,
+            stop=lambda: len(refusals) >= 2,
+            refused=refused,
+            trouble=troubles.append,
+        )
+    finally:
+        first.release()
+        second.release()
+    assert got is False
+    assert len(troubles) == 1, troubles  # reported, then asked again on a new connection
+    assert len(refusals) == 2
 
 
 @pytest.mark.parametrize("takeover", [3, 5, 30, 3600])
