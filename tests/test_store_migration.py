@@ -1,5 +1,6 @@
 """Schema version 2 on SQLite and PostgreSQL: publications keyed by (post, account), pauses
-and cool-downs per account, the scheduler's lease, and the migration from version 1."""
+and cool-downs per account, the scheduler's lease, and the migration from version 1; and
+the store's threads taking turns to write to SQLite."""
 
 # The fixtures imported from tests.database come back as test parameters of the same name.
 # ruff: noqa: F811
@@ -10,6 +11,7 @@ import json
 import logging
 import multiprocessing
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from datetime import UTC, datetime, timedelta
@@ -24,10 +26,11 @@ from sqlalchemy.pool import NullPool
 
 from scheduler.channels.base import MediaItem
 from scheduler.prepare import content_fingerprint
+from scheduler.store import engine as store_engine
 from scheduler.store import migrations, schema
 from scheduler.store.engine import StoreError
 from scheduler.store.models import Attempt, Mode, Publication, State
-from scheduler.store.store import Store
+from scheduler.store.store import Claim, Store
 from tests import database as test_database
 from tests.database import database_url, store  # noqa: F401
 from tests.test_store import DUE, NOW, claim, sqlite_file, stored_version
@@ -494,3 +497,63 @@ def test_processes_racing_to_migrate_the_previous_releases_database_migrate_it_o
     if (file := sqlite_file(database_url)) is not None:
         (backup,) = file.parent.glob("*.bak")
         assert rows_of(f"sqlite:///{backup.as_posix()}") == before
+
+
+# Threads of one process -------------------------------------------------------------
+
+
+class _Turnstile:
+    """The store's write lock, telling the test when a thread has to wait at it."""
+
+    def __init__(self, lock: Any, waiting: threading.Event) -> None:
+        self.lock, self.waiting = lock, waiting
+
+    def __enter__(self) -> None:
+        if not self.lock.acquire(blocking=False):
+            self.waiting.set()
+            self.lock.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
+
+
+def test_threads_of_one_process_take_turns_to_write_to_sqlite(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite's own waiting off: a second writer that reached SQLite would be refused at once.
+    monkeypatch.setattr(store_engine, "BUSY_TIMEOUT_MS", 0)
+    opened = Store.open(f"sqlite:///{(tmp_path / 'campaign.db').as_posix()}")
+    try:
+        publication_id = opened.ensure_publication("p", "facebook", DUE, NOW).id
+        assert publication_id is not None
+        waiting = threading.Event()
+        if (lock := getattr(opened, "_write_lock", None)) is not None:
+            opened._write_lock = _Turnstile(lock, waiting)
+        outcome: list[Claim | Exception | None] = []
+
+        def second_writer() -> None:
+            try:
+                outcome.append(claim(opened, publication_id))
+            except Exception as error:
+                outcome.append(error)
+            finally:
+                waiting.set()
+
+        worker = threading.Thread(target=second_writer)
+        with opened.writing() as session:
+            session.connection()  # BEGIN IMMEDIATE: this thread holds SQLite's write lock
+            worker.start()
+            # Until the other thread waits for its turn (or has failed at SQLite's lock).
+            assert waiting.wait(timeout=60)
+        worker.join(timeout=60)
+        assert len(outcome) == 1 and isinstance(outcome[0], Claim), outcome
+    finally:
+        opened.close()
+
+
+def test_the_pool_holds_as_many_connections_as_asked(database_url: str) -> None:
+    opened = Store.open(database_url, pool_size=24)
+    try:
+        assert opened.engine.pool.size() == 24  # type: ignore[attr-defined]
+    finally:
+        opened.close()

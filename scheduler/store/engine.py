@@ -29,12 +29,14 @@ class StoreError(Exception):
     """The database cannot be used; the message says why and what to do (never a password)."""
 
 
-def create_store_engine(url: str) -> Engine:
+def create_store_engine(url: str, *, pool_size: int | None = None) -> Engine:
     """An engine for ``url`` with this project's SQLite settings applied.
 
     Only a well-formed URL is taken; its password is registered with the redaction before
     anything can print it, and no message here quotes the URL (only :func:`describe_database`).
+    ``pool_size``: the connections the pool keeps (SQLAlchemy's default, 5, if None).
     """
+    pool = {"pool_size": pool_size} if pool_size is not None else {}
     if problem := database_url_problem(url):
         raise StoreError(f"the database URL is not well formed: {problem}.")
     try:
@@ -52,11 +54,13 @@ def create_store_engine(url: str) -> Engine:
             if parsed.database not in (None, "", ":memory:"):
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             engine = create_engine(
-                parsed, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None}
+                parsed,
+                connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
+                **(pool if parsed.database not in (None, "", ":memory:") else {}),
             )
             _tune_sqlite(engine)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
+            engine = create_engine(parsed, pool_pre_ping=True, hide_parameters=True, **pool)
     except OSError as problem:
         raise StoreError(
             f"[database] url: cannot create the folder for {parsed.database}: "

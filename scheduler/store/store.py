@@ -14,25 +14,14 @@ comment) is stored exactly; errors, reasons and warnings are redacted.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Engine,
-    case,
-    delete,
-    exists,
-    func,
-    update,
-)
-from sqlalchemy import (
-    select as sa_select,
-)
+from sqlalchemy import ColumnElement, Connection, Engine, case, delete, exists, func, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import DatabaseError, IntegrityError
@@ -81,14 +70,24 @@ class Store:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._read_engine = engine.execution_options(**{READ_ONLY: True})
+        #: SQLite has one writer at a time: this process's threads queue for it here, in
+        #: order, instead of sleeping and polling in SQLite's busy handler. Other
+        #: processes still queue through the busy timeout. PostgreSQL needs none.
+        self._write_lock: AbstractContextManager[Any] | None = (
+            threading.RLock() if engine.dialect.name == "sqlite" else None
+        )
         #: The active scheduler's lease ``(epoch, holder)``: set by the scheduler once it
         #: holds the lease, every claim it makes is fenced by it (see :meth:`claim`).
         self.fence: tuple[int, str] | None = None
 
     @classmethod
-    def open(cls, url: str) -> Store:
-        """Connect to ``url`` and create or migrate the tables."""
-        engine = create_store_engine(url)
+    def open(cls, url: str, *, pool_size: int | None = None) -> Store:
+        """Connect to ``url`` and create or migrate the tables.
+
+        ``pool_size``: the connections kept open, at least the threads that use the store
+        at once (the default, 5, plus 10 more on demand, suits up to ten).
+        """
+        engine = create_store_engine(url, pool_size=pool_size)
         try:
             prepare_schema(engine)
         except DatabaseError as problem:  # OperationalError too: locked, unreadable, not SQLite
@@ -108,8 +107,13 @@ class Store:
 
     @contextmanager
     def writing(self) -> Iterator[Session]:
-        """A session whose transaction holds the write lock from its start (SQLite)."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        """A session whose transaction holds the write lock from its start (SQLite: this
+        process's threads take turns first)."""
+        with (
+            self._write_lock or nullcontext(),
+            Session(self.engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
             yield session
 
     @contextmanager
@@ -788,7 +792,7 @@ def acquire_lease_on(
             },
         )
     )
-    epoch = connection.execute(sa_select(col(Lease.epoch)).where(col(Lease.name) == name))
+    epoch = connection.execute(select(col(Lease.epoch)).where(col(Lease.name) == name))
     return int(epoch.scalar_one())
 
 
@@ -818,7 +822,7 @@ def _database_clock(connection: Connection) -> ColumnElement[datetime]:
 
 
 def _database_now(connection: Connection) -> datetime:
-    value = connection.execute(sa_select(_database_clock(connection))).scalar_one()
+    value = connection.execute(select(_database_clock(connection))).scalar_one()
     if isinstance(value, str):  # SQLite
         value = datetime.fromisoformat(value)
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
