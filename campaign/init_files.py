@@ -62,6 +62,12 @@ def toml_string(text: str) -> str:
     return '"' + "".join(escaped) + '"'
 
 
+def primary_language(code: str) -> str:
+    """``sv-SE`` → ``sv``: the language without its region or script, as the checks and
+    branding read a post's ``language`` (LIX for Swedish, right to left for Arabic)."""
+    return code.split("-")[0].lower()
+
+
 def _template(name: str) -> Template:
     return Template(files("campaign").joinpath("templates", "init", name).read_text("utf-8"))
 
@@ -81,7 +87,7 @@ def example_post_time(zone: ZoneInfo, today: date) -> datetime:
 
 def example_post_name(language: str, when: datetime) -> PurePosixPath:
     """``posts/YYYY-MM-DD-<slug>.yaml``, named as `campaign new` names a post."""
-    slug = EXAMPLE_SLUGS.get(language, EXAMPLE_SLUGS["en"])
+    slug = EXAMPLE_SLUGS.get(primary_language(language), EXAMPLE_SLUGS["en"])
     return PurePosixPath(ConfigFile().campaign.posts) / f"{when:%Y-%m-%d}-{slug}.yaml"
 
 
@@ -181,7 +187,7 @@ def repository_files(values: InitValues, today: date) -> dict[PurePosixPath, byt
 
 
 def _example_post(language: str, post: PurePosixPath, image: PurePosixPath, when: datetime) -> str:
-    template = "sv" if language == "sv" else "en"
+    template = "sv" if primary_language(language) == "sv" else "en"
     return _template(f"posts/example.{template}.yaml").substitute(
         schema=_relative(SCHEMA_FILE_POSIX, post.parent),
         timezone=str(when.tzinfo),

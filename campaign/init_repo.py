@@ -6,8 +6,10 @@ written (files that exist, links, files where folders belong), the files are wri
 through :mod:`campaign.safe_output`, git is set up, and the new repository is checked.
 
 Exit codes: 0 done; 1 the new repository does not pass `campaign check` (a bug, or a
-post that was already there); 2 a bad value, something in the way, or a file-system error
-(nothing written, except for a file-system error while writing).
+post that was already there); 2 a bad value, something in the way, or a file-system error;
+130 stopped with Ctrl-C. Files are written all or none: an error or Ctrl-C while writing
+removes what this run wrote and puts back what it overwrote (--force), so that running it
+again is the way on.
 """
 
 from __future__ import annotations
@@ -43,7 +45,14 @@ from campaign.init_files import (
 from campaign.post_format import PostFile
 from campaign.post_loader import load_campaign
 from campaign.release import action_reference, version_tag
-from campaign.safe_output import UnsafeOutput, lexical, real_folder, write_file
+from campaign.safe_output import (
+    UnsafeOutput,
+    lexical,
+    read_regular,
+    real_folder,
+    remove_if_empty,
+    write_file,
+)
 from campaign.text_patterns import BIDI_CONTROL, CONTROL, ZERO_WIDTH
 from campaign.validation_messages import did_you_mean
 
@@ -71,6 +80,7 @@ def run_init(
     err: Console,
 ) -> int:
     """Set up ``folder`` as a campaign repository; the exit code."""
+    written = False
     try:
         root = lexical(folder)
         values = _values(root, name, timezone, language, err)
@@ -79,18 +89,31 @@ def run_init(
         planned = repository_files(values, datetime.now(zone).date())
         _look_before_writing(root, planned, force, err)
         _write(root, planned, err)
+        written = True
         git_note = _set_up_git(root, err) if git else None
         checked = _check(root, err)
         _report(root, planned, checked, git_note, out)
         return 0
     except _Stop as stop:
         return stop.code
+    except KeyboardInterrupt:  # Ctrl-C: say what is there, like any other way of stopping
+        if written:
+            err.print(
+                "Stopped: every file was written, but git may not be set up (git init -b "
+                "main) and nothing was checked (campaign check)."
+            )
+        else:
+            err.print("Stopped: nothing was written.")
+        return 130
     except OSError as problem:
         where = f"{display_path(Path(problem.filename))}: " if problem.filename else ""
-        err.print(
-            f"[red]error[/]: {literal(where + (problem.strerror or str(problem)))}. "
-            "Check the folder and its permissions, then run campaign init again."
+        then = (
+            "Every file was written: fix this, then run campaign check."
+            if written
+            else "Nothing was written. Check the folder and its permissions, then run "
+            "campaign init again."
         )
+        err.print(f"[red]error[/]: {literal(where + (problem.strerror or str(problem)))}. {then}")
         return 2
 
 
@@ -123,8 +146,19 @@ def name_problem(name: str) -> str | None:
     return None
 
 
+#: Names in the zone database that are no place's time: this computer's own setting
+#: (another computer, the server or GitHub, reads another), and tzdata's "Factory" (-00).
+_NOT_A_PLACE = {"localtime", "posixrules", "Factory"}
+
+
 def timezone_problem(zone: str) -> str | None:
-    known = available_timezones()
+    if zone in _NOT_A_PLACE:
+        return (
+            f'"{zone}" is not a place\'s time zone: it means something else on each computer '
+            "(the server and GitHub read their own). Write the IANA name of the campaign's "
+            "zone, like Europe/Stockholm, Europe/Helsinki or America/New_York."
+        )
+    known = available_timezones() - _NOT_A_PLACE
     if zone in known:
         return None
     try:
@@ -313,14 +347,76 @@ def _kind(path: Path) -> str | None:
 
 
 def _write(root: Path, planned: dict[PurePosixPath, bytes], err: Console) -> None:
+    """Write every planned file, or none: a failure or Ctrl-C part-way removes the files
+    and folders this run made and puts back the ones it overwrote (--force), so that
+    running campaign init again is the way on."""
+    made_folders = _missing_folders(root, planned)
+    before: dict[Path, bytes] = {}  # files that were there (--force), as they were
+    done: list[Path] = []
+    path = root
     try:
         real_folder(root)
         for relative, data in planned.items():
-            folder = real_folder(root / relative.parent, root)
-            write_file(folder / relative.name, data)
-    except UnsafeOutput as problem:  # something changed since we looked
-        err.print(f"[red]error[/]: {literal(str(problem))}")
+            path = root / relative  # named if writing it fails
+            path = real_folder(root / relative.parent, root) / relative.name
+            if _kind(path) == "file":
+                before[path] = read_regular(path)
+            write_file(path, data)
+            done.append(path)
+    except KeyboardInterrupt:
+        _undo(done, before, made_folders)
+        raise
+    except (OSError, UnsafeOutput) as problem:  # a full disk, a permission, a race
+        left = _undo(done, before, made_folders)
+        if isinstance(problem, OSError):
+            where = Path(problem.filename) if problem.filename else path
+            told = f"{display_path(where)}: {problem.strerror or problem}"
+        else:
+            told = str(problem)
+        err.print(f"[red]error[/]: {literal(told)}.")
+        if left:
+            err.print("These could not be put back as they were, and are left:")
+            for leftover in left:
+                err.print(f"  {literal(display_path(leftover))}")
+        else:
+            err.print("Nothing was written: what was written before this is removed again.")
+        err.print(
+            "Check the folder, its permissions and the free space, then run campaign init again."
+        )
         raise _Stop(2) from None
+
+
+def _missing_folders(root: Path, planned: dict[PurePosixPath, bytes]) -> list[Path]:
+    """The folders that writing ``planned`` makes: ``root`` (and missing ones above it)
+    and those inside it, deepest first."""
+    missing: set[Path] = set()
+    for path in (root, *root.parents):
+        if os.path.lexists(path):
+            break
+        missing.add(path)
+    for relative in planned:
+        for depth in range(1, len(relative.parts)):
+            folder = root / PurePosixPath(*relative.parts[:depth])
+            if not os.path.lexists(folder):
+                missing.add(folder)
+    return sorted(missing, key=lambda path: len(path.parts), reverse=True)
+
+
+def _undo(done: list[Path], before: dict[Path, bytes], made_folders: list[Path]) -> list[Path]:
+    """Take back what :func:`_write` did; what could not be taken back."""
+    left: list[Path] = []
+    for path in reversed(done):
+        try:
+            if path in before:
+                write_file(path, before[path])
+            else:
+                path.unlink(missing_ok=True)
+        except (OSError, UnsafeOutput):
+            left.append(path)
+    for folder in made_folders:
+        if os.path.lexists(folder) and not remove_if_empty(folder):
+            left.append(folder)
+    return left
 
 
 # --- git ------------------------------------------------------------------------------
@@ -410,15 +506,47 @@ def _report(
     elif git_note and git_note.startswith("inside:"):
         top = git_note.removeprefix("inside:")
         out.print(f"It is inside the git repository {literal(top)}: no new one was made.")
+        if not _same_folder(Path(top), root):
+            _tell_not_at_the_root(Path(top), root, out)
     out.print("\nNext:")
     if lexical(Path.cwd()) != root:
-        out.print(f"  cd {literal(shlex.quote(display_path(root)))}")
+        out.print(f"  cd {literal(_shell_folder(display_path(root)))}")
     out.print("  campaign check")
     out.print("  campaign preview --open")
     commit = 'git add -A && git commit -m "A campaign repository"'
     if git_note and git_note.startswith("inside:"):
         out.print(f"  {commit}")
     else:
+        made = "" if git_note == "made" else "git init -b main && "  # --no-git, or it failed
         out.print(
-            f"  {commit} && git remote add origin URL-OF-YOUR-REPOSITORY && git push -u origin main"
+            f"  {made}{commit} && git remote add origin URL-OF-YOUR-REPOSITORY && "
+            "git push -u origin main"
         )
+
+
+def _shell_folder(shown: str) -> str:
+    """``shown`` as an argument of ``cd`` in a shell: quoted, and never read as an option."""
+    return shlex.quote(f"./{shown}" if shown.startswith("-") else shown)
+
+
+def _same_folder(one: Path, other: Path) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return lexical(one) == lexical(other)
+
+
+def _tell_not_at_the_root(top: Path, root: Path, out: Console) -> None:
+    """GitHub and pre-commit read their files only at a repository's root, not here."""
+    try:
+        inner = root.resolve().relative_to(top.resolve()).as_posix()
+    except (ValueError, OSError):
+        inner = display_path(root)
+    out.print(
+        f"[yellow]note[/]: {WORKFLOW} and {PRE_COMMIT_CONFIG} work only at the root of the "
+        f"git repository ({literal(str(top))}): GitHub and pre-commit do not read them in "
+        f"{literal(inner)}. To check pull requests, move the workflow to "
+        f"{literal(str(top / WORKFLOW.parent))}/ and write config: "
+        f"{literal(inner)}/{CONFIG} in it; the pre-commit hook checks only a campaign at a "
+        "repository's root."
+    )

@@ -367,6 +367,86 @@ def test_other_languages_get_an_english_example(
     assert check.returncode == 0 and "0 errors, 0 warnings" in check.stdout, check.stdout
 
 
+@pytest.mark.parametrize("language", ["sv-SE", "sv-FI"])
+def test_swedish_with_a_region_gets_the_swedish_example(tmp_path: Path, language: str) -> None:
+    """A post's language is Swedish by its first part (LIX is measured on sv-SE too)."""
+    folder = tmp_path / "repo"
+    result = init(folder, "--no-git", "--language", language)
+    assert result.returncode == 0, result.stderr
+    post = example_post(folder)
+    assert post.name.endswith("-exempel.yaml")
+    fields = yaml.safe_load(post.read_text(encoding="utf-8"))
+    assert fields["language"] == "sv" and "exempel" in fields["caption"]
+    check = campaign("check", cwd=folder)
+    assert check.returncode == 0 and "0 errors, 0 warnings" in check.stdout, check.stdout
+
+
+# --- what init prints next, run as written ----------------------------------------------
+
+
+def next_commands(output: str) -> list[str]:
+    return [line.strip() for line in output.split("\nNext:\n", 1)[1].splitlines() if line]
+
+
+@pytest.mark.parametrize(
+    ("name", "options"),
+    [("kampanj", ()), ("-kampanj med mellanslag", ()), ("utan-git", ("--no-git",))],
+)
+def test_the_next_commands_work_as_printed(
+    tmp_path: Path, name: str, options: tuple[str, ...]
+) -> None:
+    """Every line under "Next:" run in bash as printed, from where init ran: the last one
+    pushes to a bare repository standing in for the team's."""
+    remote = tmp_path / "remote.git"
+    git("init", "-q", "--bare", str(remote), cwd=tmp_path)
+    result = campaign("init", *options, "--", name, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    commands = next_commands(result.stdout)
+    assert commands[-1].endswith("git push -u origin main")
+    script = " && ".join(commands).replace("URL-OF-YOUR-REPOSITORY", str(remote))
+    person = {
+        f"GIT_{who}_{what}": value
+        for who in ("AUTHOR", "COMMITTER")
+        for what, value in (("NAME", "t"), ("EMAIL", "t@example.org"))
+    }
+    bin_folder = str(Path(sys.executable).parent)
+    env = environment(
+        **person, BROWSER="true", PATH=f"{bin_folder}{os.pathsep}{os.environ['PATH']}"
+    )
+    ran = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", script],
+        cwd=tmp_path,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert ran.returncode == 0, (script, ran.stdout, ran.stderr)
+    pushed = git("ls-tree", "-r", "--name-only", "main", cwd=remote).split()
+    assert "config.toml" in pushed and ".github/workflows/check-posts.yml" in pushed
+
+
+def test_inside_a_repository_but_not_at_its_root_says_what_github_will_not_read(
+    tmp_path: Path,
+) -> None:
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    git("init", "-q", str(outer), cwd=tmp_path)
+    result = init(outer / "campaigns" / "host", cwd=outer)
+    assert result.returncode == 0, result.stderr
+    note = " ".join(result.stdout.split())
+    assert "work only at the root of the git repository" in note
+    assert "config: campaigns/host/config.toml" in note
+    at_root = init(outer / "root-campaign", cwd=tmp_path)
+    assert at_root.returncode == 0
+    assert "at the root of the git repository" in " ".join(at_root.stdout.split())
+    alone = tmp_path / "alone"
+    git("init", "-q", str(alone), cwd=tmp_path)
+    assert "work only at the root" not in init(alone, cwd=alone).stdout
+
+
 # --- what init refuses ------------------------------------------------------------------
 
 
@@ -463,12 +543,55 @@ def test_a_file_system_error_is_a_message(tmp_path: Path) -> None:
     assert result.stderr.startswith("error: ") and "Not a directory" in result.stderr
 
 
+def limited_file_size(limit: int) -> None:
+    """For a child process: no file it writes may grow past ``limit`` bytes (EFBIG)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_an_error_while_writing_leaves_the_folder_as_it_was(tmp_path: Path, force: bool) -> None:
+    """A real write that fails part-way (a file may not grow past 30 kB, and the mark is
+    larger): what was written is removed, what was overwritten is back, and running init
+    again is the way on, as it says."""
+    folder = tmp_path / ("repo" if force else "new/repo")
+    if force:
+        folder.mkdir()
+        (folder / "README.md").write_text("Our own words.\n", encoding="utf-8")
+        (folder / "posts").mkdir()
+    before = tree(tmp_path)
+    command = [sys.executable, "-m", "campaign", "init", str(folder), "--no-git"]
+    result = subprocess.run(
+        [*command, *(["--force"] if force else [])],
+        cwd=tmp_path,
+        env=environment(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+        preexec_fn=lambda: limited_file_size(30_000),
+    )
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert "assets/mark.png: File too large" in result.stderr
+    assert "Nothing was written" in result.stderr and "run campaign init again" in result.stderr
+    assert tree(tmp_path) == before
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == (
+        ["repo", "repo/README.md", "repo/posts"] if force else []
+    )
+    again = init(folder, "--no-git", *(["--force"] if force else []), cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+
+
 @pytest.mark.parametrize(
     ("option", "value", "says"),
     [
         ("--timezone", "Europe/Stokholm", "Did you mean `Europe/Stockholm`?"),
         ("--timezone", "europe/stockholm", "Did you mean `Europe/Stockholm`?"),
         ("--timezone", "../../etc/passwd", "like Europe/Stockholm"),
+        ("--timezone", "localtime", "not a place's time zone"),
+        ("--timezone", "Factory", "not a place's time zone"),
         ("--language", "svenska", "like sv, en, fi or ar"),
         ("--language", "SV", "Did you mean `sv`?"),
         ("--name", "", "is empty"),
