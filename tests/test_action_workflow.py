@@ -417,7 +417,17 @@ def test_config_that_cannot_be_used_is_exit_2(
     assert job.artifacts == {}  # nothing to upload: the upload warns, the job says why
     assert job.step("Upload the preview").output.startswith("::warning::No files were found")
     assert job.steps[-1].name == "Result" and job.steps[-1].exit_code == 2
-    assert "config error: config.toml:" in job.step("Check the posts").output
+    # the setting that cannot be used is an annotation on its own line of config.toml
+    annotations = assert_annotations(check_output(job), repository)
+    assert [(a["level"], a["file"], a["line"], a["title"]) for a in annotations] == [
+        (
+            "error",
+            "config.toml",
+            str(line_of(text, "timezone = ")),
+            "campaign check%3A config-timezone",
+        )
+    ]
+    assert "Europe/Sodertalje" in annotations[0]["message"]
     # the summary says why there is no check summary, and names no preview to download
     assert job.summary.startswith(
         "### Campaign check\n✗ The posts could not be checked (exit code 2): "
