@@ -32,6 +32,8 @@ EXAMPLE_DAYS_AHEAD = 14
 EXAMPLE_HOUR = 10
 #: The example post's slug and template, by language; other languages get the English one.
 EXAMPLE_SLUGS = {"sv": "exempel", "en": "example"}
+#: Languages the guides (README.md, assets/README.md) are written in besides English.
+GUIDE_LANGUAGES = ("sv",)
 #: The names README.md's examples give `campaign stats --csv` and `--html`.
 STATS_OUTPUTS = ("engagement*.csv", "report/")
 WORKFLOW = PurePosixPath(".github/workflows/check-posts.yml")
@@ -154,7 +156,9 @@ def repository_files(values: InitValues, today: date) -> dict[PurePosixPath, byt
         ),
         post: _example_post(values.language, post, image, when),
         SCHEMA_FILE_POSIX: json.dumps(post_json_schema(), ensure_ascii=False, indent=2) + "\n",
-        PurePosixPath("assets/README.md"): _template("assets-README.md").substitute(logo=str(LOGO)),
+        PurePosixPath("assets/README.md"): _template(
+            _in_language("assets-README.md", values.language)
+        ).substitute(logo=str(LOGO)),
         PurePosixPath(".gitignore"): _template("gitignore").substitute(
             {kind: "\n".join(lines) for kind, lines in ignored_patterns(defaults).items()}
         ),
@@ -162,7 +166,9 @@ def repository_files(values: InitValues, today: date) -> dict[PurePosixPath, byt
         PRE_COMMIT_CONFIG: _template("pre-commit-config.yaml").substitute(
             repository=repository_url(), rev=rev
         ),
-        PurePosixPath("README.md"): _template("README.md").substitute(
+        PurePosixPath("README.md"): _template(
+            _in_language("README.md", values.language)
+        ).substitute(
             name=values.name,
             version=__version__,
             requirement=pip_requirement(),
@@ -184,6 +190,14 @@ def repository_files(values: InitValues, today: date) -> dict[PurePosixPath, byt
     written[image] = example_picture()
     written[LOGO] = placeholder_mark()
     return dict(sorted(written.items()))
+
+
+def _in_language(template: str, language: str) -> str:
+    """The guide for communicators in the campaign's language: Swedish or English."""
+    if primary_language(language) in GUIDE_LANGUAGES:
+        stem, suffix = template.rsplit(".", 1)
+        return f"{stem}.{primary_language(language)}.{suffix}"
+    return template
 
 
 def _example_post(language: str, post: PurePosixPath, image: PurePosixPath, when: datetime) -> str:

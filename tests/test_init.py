@@ -345,7 +345,7 @@ def test_the_example_post_is_a_draft_two_weeks_ahead_with_its_picture(
         assert mark.getpixel((0, 0))[3] == 0  # transparent corner
         assert mark.getpixel((mark.width // 2, mark.height // 2))[3] == 255
     assets = (folder / "assets" / "README.md").read_text(encoding="utf-8")
-    assert "transparent" in assets and "logo" in assets and "[brand]" in assets
+    assert "genomskinlig" in assets and "logo" in assets and "[brand]" in assets
 
 
 @pytest.mark.parametrize(
@@ -379,6 +379,41 @@ def test_swedish_with_a_region_gets_the_swedish_example(tmp_path: Path, language
     assert fields["language"] == "sv" and "exempel" in fields["caption"]
     check = campaign("check", cwd=folder)
     assert check.returncode == 0 and "0 errors, 0 warnings" in check.stdout, check.stdout
+
+
+@pytest.mark.parametrize(
+    ("language", "heading", "slug"),
+    [
+        ("sv", "## Skriv ett inlägg", "sommarfest"),
+        ("sv-SE", "## Skriv ett inlägg", "sommarfest"),
+        ("en", "## Write a post", "summer-festival"),
+        ("fi", "## Write a post", "summer-festival"),
+    ],
+)
+def test_the_guide_is_in_the_campaigns_language_and_its_commands_work(
+    tmp_path: Path, language: str, heading: str, slug: str
+) -> None:
+    """README.md and assets/README.md for communicators: Swedish for a Swedish campaign,
+    else English; `campaign new` as the guide writes it makes the file the guide names."""
+    folder = tmp_path / "repo"
+    assert init(folder, "--no-git", "--language", language).returncode == 0
+    guide = (folder / "README.md").read_text(encoding="utf-8")
+    assets = (folder / "assets" / "README.md").read_text(encoding="utf-8")
+    assert heading in guide
+    assert ("platshållare" in assets) == language.startswith("sv")
+    assert "${" not in guide + assets and "$$" not in guide + assets
+    [command] = re.findall(r"^campaign new .*$", guide, re.MULTILINE)
+    made = subprocess.run(
+        ["bash", "-c", command.replace("campaign", f"{sys.executable} -m campaign", 1)],
+        cwd=folder,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    [named] = re.findall(rf"`(posts/\d{{4}}-\d{{2}}-\d{{2}}-{slug}\.yaml)`", guide)
+    assert (folder / named).is_file()
 
 
 # --- what init prints next, run as written ----------------------------------------------
