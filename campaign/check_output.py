@@ -101,6 +101,15 @@ def summary_line(diagnostics: Sequence[Diagnostic], files: int, strict: bool) ->
     return f"✓ {counted}. All good."
 
 
+def config_summary_line(diagnostics: Sequence[Diagnostic]) -> str:
+    """The last line when the config file cannot be used, so no post was read."""
+    errors = sum(1 for d in diagnostics if d.severity is Severity.ERROR)
+    return (
+        f"✗ The settings file cannot be used ({_plural(errors, 'error')}), so no post was "
+        "checked. Fix it, then check again."
+    )
+
+
 def as_json(diagnostics: Sequence[Diagnostic], files: int) -> str:
     """A JSON document with every diagnostic and the counts, for tools."""
     paths = ShownPaths()

@@ -22,12 +22,14 @@ from campaign.check_output import (
     OutputFormat,
     as_github,
     as_json,
+    config_summary_line,
     display_path,
     literal,
     print_text,
     summary_line,
 )
 from campaign.config import ChannelName, Config, ConfigError, load_config
+from campaign.diagnostics import Diagnostic
 from campaign.post_format import post_json_schema
 from campaign.post_loader import load_campaign
 from campaign.scaffold import ScaffoldProblem, create_post
@@ -93,12 +95,22 @@ def _options(
     State.config_path = config
 
 
+def _unusable_config(problem: ConfigError) -> list[Diagnostic]:
+    """A config error's diagnostics, after a warning when the file names a newer release."""
+    from campaign.config import config_path_from
+    from campaign.release import unusable_config_version_warning
+
+    note = unusable_config_version_warning(config_path_from(State.config_path)[0])
+    return [note, *problem.diagnostics] if note else list(problem.diagnostics)
+
+
 def _config() -> Config:
     try:
         return load_config(State.config_path)
     except ConfigError as problem:
-        for diagnostic in problem.diagnostics:
-            err.print(f"[red]config error[/]: {escape(str(diagnostic))}", markup=True)
+        for diagnostic in _unusable_config(problem):
+            label = "[red]config error[/]" if diagnostic.severity == "error" else "config note"
+            err.print(f"{label}: {escape(str(diagnostic))}", markup=True)
         raise typer.Exit(2) from None
 
 
@@ -126,8 +138,9 @@ def check(
         try:  # a pull request's config.toml: its problems are annotations on its lines too
             config = load_config(State.config_path)
         except ConfigError as problem:
-            print(as_github(problem.diagnostics))
-            print(summary_line(problem.diagnostics, 0, strict))
+            diagnostics = _unusable_config(problem)
+            print(as_github(diagnostics))
+            print(config_summary_line(diagnostics))
             raise typer.Exit(2) from None
     else:
         config = _config()
@@ -140,8 +153,11 @@ def check(
             err.print(f"{visible(str(path))}: no such file or folder.", markup=False)
         raise typer.Exit(2)
     result = load_campaign(config, paths or None)
+    from campaign.rules.brand_files import check_brand_files
+
     if version_warning := config_version_warning(config):
         result.diagnostics.insert(0, version_warning)
+    result.diagnostics[:0] = check_brand_files(config)
     if output is OutputFormat.json:
         out.print_json(as_json(result.diagnostics, result.files))
     elif output is OutputFormat.github:

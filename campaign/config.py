@@ -49,6 +49,9 @@ YEAR_SECONDS, YEAR_MINUTES, YEAR_HOURS = 365 * 24 * 3600, 365 * 24 * 60, 365 * 2
 DEFAULT_CONFIG = Path("config.toml")
 ChannelName = Literal["facebook", "instagram"]
 CHANNELS: tuple[ChannelName, ...] = ("facebook", "instagram")
+#: Zone names that are no place: "localtime" is whatever zone each machine (a laptop, the
+#: server, GitHub) is set to, and tzdata's "Factory" is -00.
+NOT_A_PLACE = frozenset({"localtime", "posixrules", "Factory"})
 
 
 def _env_name(name: str) -> str:
@@ -640,9 +643,11 @@ def _checked(
     _check_media_host_keys(settings, sink, positions)
     where = positions.get(("campaign", "timezone"), Position(1, 1))
     try:
+        if settings.campaign.timezone in NOT_A_PLACE:
+            raise ValueError(settings.campaign.timezone)
         ZoneInfo(settings.campaign.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        hint = did_you_mean(settings.campaign.timezone, available_timezones())
+        hint = did_you_mean(settings.campaign.timezone, available_timezones() - NOT_A_PLACE)
         sink.error(
             where,
             "config-timezone",

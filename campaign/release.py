@@ -8,6 +8,7 @@ workflow, and ``rev`` of the pre-commit hook.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from campaign import __version__
@@ -56,6 +57,29 @@ def newer_than_running(version: str) -> bool:
     return wanted is not None and running is not None and wanted > running
 
 
+_TOOL_VERSION_LINE = re.compile(r'^[ \t]*tool_version[ \t]*=[ \t]*"(\d+\.\d+\.\d+)"', re.M)
+
+
+def unusable_config_version_warning(path: Path) -> Diagnostic | None:
+    """For a config.toml that cannot be loaded: the same warning, read from its
+    ``tool_version`` line, since a key that a newer release added is often why."""
+    from campaign.diagnostics import Diagnostic, Position, Severity
+    from campaign.post_reader import PostFileProblem, read_settings_text
+
+    try:
+        text = read_settings_text(path)
+    except (PostFileProblem, OSError):
+        return None
+    match = _TOOL_VERSION_LINE.search(text)
+    if match is None or not newer_than_running(match[1]):
+        return None
+    line = text.count("\n", 0, match.start()) + 1
+    column = len(match[0]) - len(match[0].lstrip()) + 1
+    return Diagnostic(
+        path, Position(line, column), Severity.WARNING, "tool-version", _newer_message(match[1])
+    )
+
+
 def config_version_warning(config: Config) -> Diagnostic | None:
     """A warning on config.toml's ``tool_version`` when it names a newer release than this."""
     wanted = config.campaign.tool_version
@@ -68,7 +92,13 @@ def config_version_warning(config: Config) -> Diagnostic | None:
         config.key_positions.get(("campaign", "tool_version"), Position(1, 1)),
         Severity.WARNING,
         "tool-version",
+        _newer_message(wanted),
+    )
+
+
+def _newer_message(wanted: str) -> str:
+    return (
         f'this campaign was set up for campaign {wanted} (tool_version = "{wanted}"), but the '
         f"one running is {__version__}: newer keys and rules may be missing or misread. "
-        f'Install that release: pip install "{pip_requirement(wanted)}"',
+        f'Install that release: pip install "{pip_requirement(wanted)}"'
     )

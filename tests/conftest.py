@@ -107,6 +107,8 @@ class Campaign:
         self.posts = root / "posts"
         self.posts.mkdir(parents=True, exist_ok=True)
         self.config_text = BASE_CONFIG
+        # The default [brand] logo, which `campaign check` requires to be an image.
+        write_image(root / "assets" / "demokratin-100-mark.png", (200, 200), "PNG")
 
     @property
     def config_path(self) -> Path:
