@@ -35,6 +35,7 @@ from campaign.setting_checks import (
     database_url_has_password,
     database_url_problem,
     env_name_problem,
+    folder_inside_problem,
     is_loopback_host,
     secure_url_problem,
 )
@@ -655,7 +656,13 @@ def _checked(
             f"{hint or ' Use a name such as Europe/Stockholm.'}",
         )
     config = Config(settings, base_dir, source, positions)
-    if not config.posts_dir.is_dir():
+    if problem := folder_inside_problem(base_dir, settings.campaign.posts):
+        sink.error(
+            positions.get(("campaign", "posts"), Position(1, 1)),
+            "config-posts-folder",
+            f'[campaign] posts = "{settings.campaign.posts}": {problem}',
+        )
+    elif not config.posts_dir.is_dir():
         sink.error(
             positions.get(("campaign", "posts"), Position(1, 1)),
             "config-posts-folder",

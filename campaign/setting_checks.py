@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -134,3 +135,24 @@ def database_url_has_password(url: str) -> bool:
         return True
     query = rest[cut:].partition("?")[2]
     return any(key.lower() in _SECRET_QUERY_KEYS and value for key, value in parse_qsl(query))
+
+
+def folder_inside_problem(base: Path, written: str) -> str | None:
+    """Why the folder ``written`` in config.toml is not a real folder inside ``base`` (the
+    config file's folder), or None: a settings file from a pull request must not send the
+    tool to read elsewhere on the machine (absolute, ``..``, or through a symbolic link)."""
+    relative = Path(written)
+    if relative.is_absolute() or written.startswith("~") or ".." in relative.parts:
+        return (
+            "it must be a folder inside the campaign's folder (the one config.toml is in), "
+            'written relative to it, like "posts".'
+        )
+    current = base
+    for part in relative.parts:
+        current = current / part
+        if current.is_symlink():
+            return (
+                f"{current.relative_to(base)} is a symbolic link. Use the real folder inside "
+                "the campaign's folder, or remove the link."
+            )
+    return None

@@ -108,3 +108,20 @@ def test_an_older_or_equal_tool_version_says_nothing(campaign: Campaign) -> None
     result = _run(campaign, "check")
     assert result.exit_code == 2
     assert "set up for campaign" not in result.stderr
+
+
+def test_posts_outside_the_campaign_folder_are_refused(campaign: Campaign, tmp_path: Path) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    outside.mkdir()
+    (campaign.root / "linked").symlink_to(outside, target_is_directory=True)
+    for written, words in [
+        ("../", "inside the campaign's folder"),
+        (str(outside), "inside the campaign's folder"),
+        ("~", "inside the campaign's folder"),
+        ("linked", "linked is a symbolic link"),
+    ]:
+        campaign.config_text = f'[campaign]\nposts = "{written}"\n'
+        campaign.config_path.write_text(campaign.config_text, "utf-8")
+        result = _run(campaign, "check", "--format", "github")
+        assert result.exit_code == 2, (written, result.stdout)
+        assert "config-posts-folder" in result.stdout and words in result.stdout, result.stdout
