@@ -77,7 +77,8 @@ def _migrate(engine: Engine, version: int, step: Callable[[Connection], None]) -
     """Take one step, unless another process has taken it meanwhile."""
     raw_step = getattr(step, "sqlite_raw", None)
     if raw_step is not None and engine.dialect.name == "sqlite":
-        _migrate_sqlite_raw(engine, version, raw_step)
+        if not _migrate_sqlite_raw(engine, version, raw_step):
+            return
     else:
         with engine.begin() as connection:
             _lock_schema(connection)
@@ -90,8 +91,9 @@ def _migrate(engine: Engine, version: int, step: Callable[[Connection], None]) -
 
 def _migrate_sqlite_raw(
     engine: Engine, version: int, step: Callable[[sqlite3.Connection], None]
-) -> None:
-    """A step that rebuilds tables, on SQLite's own connection with foreign keys off.
+) -> bool:
+    """A step that rebuilds tables, on SQLite's own connection with foreign keys off;
+    whether this process took it.
 
     SQLite checks the references to a dropped table at COMMIT even when they are
     deferred, and foreign keys can only be switched off outside a transaction, which
@@ -111,7 +113,8 @@ def _migrate_sqlite_raw(
             stored = database.execute(
                 "SELECT value FROM store_info WHERE key = 'schema_version'"
             ).fetchone()
-            if stored == (str(version),):  # else another process has taken this step
+            taken = stored == (str(version),)  # else another process has taken this step
+            if taken:
                 step(database)
                 if broken := database.execute("PRAGMA foreign_key_check").fetchall():
                     raise StoreError(
@@ -129,6 +132,7 @@ def _migrate_sqlite_raw(
             raise
     finally:
         raw.invalidate()
+    return taken
 
 
 def _failed(version: int, problem: Exception, backup: Path | None) -> StoreError:
