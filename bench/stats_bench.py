@@ -96,7 +96,8 @@ RAW_QUERY = """
 SELECT p.id, p.post_id, p.channel, p.language, p.tags, p.published_at,
        substr(p.caption, 1, 300),
        l.age_seconds, l.reactions, l.comments, l.shares, l.saves, l.views, l.reach, l.clicks,
-       pr.reactions, pr.comments, pr.shares, pr.saves, pr.views, pr.reach, pr.clicks
+       pr.reactions, pr.comments, pr.shares, pr.saves, pr.views, pr.reach, pr.clicks,
+       p.account
 FROM publications AS p
 LEFT JOIN samples AS l ON l.id = (
     SELECT id FROM samples WHERE publication_id = p.id ORDER BY taken_at DESC LIMIT 1)
@@ -206,10 +207,10 @@ def write_database(root: Path, publications: int, per: int, seed: int) -> Path:
     sample_rows.sort(key=lambda row: row[1])  # taken in time order, as the sampler stores them
     connection = sqlite3.connect(database)
     with connection:
-        connection.executemany(
-            "INSERT INTO publications (id, post_id, channel, mode, language, tags, state, "
-            "due_at, caption, remote_id, published_at, attempt_count) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)",
+        connection.executemany(  # each on its platform's default account (named like it)
+            "INSERT INTO publications (id, post_id, channel, account, mode, language, tags, "
+            "state, due_at, caption, remote_id, published_at, attempt_count) "
+            "VALUES (?1, ?2, ?3, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1)",
             publication_rows,
         )
         connection.executemany(
