@@ -258,7 +258,8 @@ def plan(
     from scheduler.plan_states import publication_states
 
     states = publication_states(config)
-    console.print(plan_table(posts, datetime.now(UTC), title, states, channel_modes(config)))
+    modes = channel_modes(config)
+    console.print(plan_table(posts, datetime.now(UTC), title, states, modes, config.accounts))
     broken = {d.path for d in result.errors}
     if broken:
         err.print(
@@ -454,7 +455,18 @@ def export(
 
 ChannelOption = Annotated[
     ChannelName | None,
-    typer.Option("--channel", "-c", help="Only this channel (facebook or instagram)."),
+    typer.Option(
+        "--channel", "-c", help="Only the post's accounts on this platform (facebook or instagram)."
+    ),
+]
+AccountOption = Annotated[
+    str | None,
+    typer.Option(
+        "--account",
+        "-a",
+        help="Only this account: facebook, instagram (the default ones) or the NAME of an "
+        "[accounts.NAME] in config.toml.",
+    ),
 ]
 
 
@@ -462,6 +474,7 @@ ChannelOption = Annotated[
 def publish(
     post: Annotated[str, typer.Argument(help="The post: its file name without .yaml, or a path.")],
     channel: ChannelOption = None,
+    account: AccountOption = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Write to the outbox folder instead of posting.")
     ] = False,
@@ -471,7 +484,7 @@ def publish(
 
     config = _config()
     with _logging():
-        raise typer.Exit(run_publish(config, post, channel, dry_run, out, err))
+        raise typer.Exit(run_publish(config, post, channel, dry_run, out, err, account=account))
 
 
 @app.command()
@@ -501,12 +514,21 @@ def login_instagram(
             "if it has one; otherwise the code is asked for.",
         ),
     ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account",
+            "-a",
+            help="The Instagram account of an [accounts.NAME] (backend instagrapi) to log in "
+            "to; without it, the one of [channels.instagram].",
+        ),
+    ] = None,
 ) -> None:
     """Log in to Instagram (with the two-factor code) and save the session file."""
     from scheduler.login_command import run_login_instagram
 
     config = _config()
-    raise typer.Exit(run_login_instagram(config, totp_seed_env, out, err))
+    raise typer.Exit(run_login_instagram(config, totp_seed_env, out, err, account=account))
 
 
 @contextmanager

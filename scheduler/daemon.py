@@ -1,10 +1,10 @@
 """`campaign run`: the APScheduler daemon that publishes every ready post on time.
 
 The files are the source of truth. Jobs live in memory (one date job per ready
-post and channel) and are rebuilt from the files and the store at start, when
-the posts folder changes, and on SIGHUP. A publish job that comes due only hands
-its publication to its account's lane (:mod:`scheduler.lanes`): accounts publish
-in parallel, one account's publications one at a time and in order. Rescans,
+post and account, ``publish:POST:ACCOUNT``) and are rebuilt from the files and the
+store at start, when the posts folder changes, and on SIGHUP. A publish job that comes
+due only hands its publication to its account's lane (:mod:`scheduler.lanes`): accounts
+publish in parallel, one account's publications one at a time and in order. Rescans,
 heartbeats, alerts and engagement run on the scheduler's own threads, so they
 never hold up a publication, and images are drawn only in worker processes
 (:mod:`scheduler.preparer`). Signal handlers only set flags; the scheduler's own
@@ -36,7 +36,7 @@ from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.schedulers.blocking import TIMEOUT_MAX, BlockingScheduler
 
-from campaign.config import ChannelName, Config
+from campaign.config import Config
 from campaign.post import Post
 from campaign.post_loader import load_campaign
 from scheduler.channels.factory import ChannelSetup
@@ -103,7 +103,8 @@ class _Scheduler(BlockingScheduler):
 
 @dataclass
 class WentOut:
-    """One publication as it happened, for the rehearsal's summary."""
+    """One publication as it happened, for the rehearsal's summary (``channel``: the
+    platform; ``account``: where it went, left out for the platform's default account)."""
 
     post_id: str
     channel: str
@@ -111,6 +112,10 @@ class WentOut:
     planned: datetime
     started: datetime
     outcome: Outcome
+    account: str = ""
+
+    def __post_init__(self) -> None:
+        self.account = self.account or self.channel
 
 
 @dataclass
@@ -125,7 +130,7 @@ class Daemon:
         self,
         config: Config,
         store: Store,
-        setups: dict[ChannelName, ChannelSetup],
+        setups: dict[str, ChannelSetup],
         *,
         clock: Clock = system_clock,
         time_map: TimeMap | None = None,
@@ -265,7 +270,8 @@ class Daemon:
         if released:
             log.warning("%d publish(es) were cut off by a stop; checking them", len(released))
         for result in self.reconciler.reconcile_all(force=True):
-            log.info("reconciled %s on %s: %s", result.post_id, result.channel, result.message)
+            where = self._label(result.account)
+            log.info("reconciled %s on %s: %s", result.post_id, where, result.message)
 
     # Rescans --------------------------------------------------------------------------
 
@@ -312,16 +318,16 @@ class Daemon:
         self.preparer.keep_only(set(ready) - edited)
         # Jobs first: preparing may draw images (in worker processes) for a while, and a
         # post due meanwhile prepares its own in its lane rather than wait for the others.
-        published: list[tuple[Post, ChannelName]] = []
+        published: list[tuple[Post, str]] = []
         for post in ready.values():
-            for channel in post.channels:
-                if channel in self.channels and self._schedule_safely(
-                    post, channel, edited=post.id in edited
+            for account in post.accounts:
+                if account in self.channels and self._schedule_safely(
+                    post, account, edited=post.id in edited
                 ):
-                    published.append((post, channel))
+                    published.append((post, account))
         self._prepare_ahead(workers)
-        for post, channel in published:
-            self._report_edit(post, channel)
+        for post, account in published:
+            self._report_edit(post, account)
         log.info(
             "posts loaded: %d ready, %d with errors; %d publication(s) waiting",
             len(ready),
@@ -347,17 +353,22 @@ class Daemon:
         self.broken = broken
 
     def _drop_vanished(self, ready: dict[str, Post]) -> None:
-        """A post deleted, turned draft, or moved off a channel loses its job."""
+        """A post deleted, turned draft, or moved off an account loses its job."""
         for job in self.scheduler.get_jobs():
             if not job.id.startswith("publish:"):
                 continue
-            _, post_id, channel = job.id.split(":", 2)
+            _, post_id, account = job.id.split(":", 2)
             post = ready.get(post_id)
-            if post is None or channel not in post.channels:
+            if post is None or account not in post.accounts:
                 job.remove()
-                self.store.forget_untried(post_id, channel, mode_of(self.channels[channel]))
-                reason = "has errors" if self._is_broken(post_id) else "is no longer ready"
-                log.info("unscheduled %s on %s: the post %s", post_id, channel, reason)
+                self.store.forget_untried(post_id, account, mode_of(self.channels[account]))
+                if post is not None:
+                    reason = f"no longer goes to {self._label(account)}"
+                elif self._is_broken(post_id):
+                    reason = "has errors"
+                else:
+                    reason = "is no longer ready"
+                log.info("unscheduled %s on %s: the post %s", post_id, self._label(account), reason)
 
     def _is_broken(self, post_id: str) -> bool:
         return any(path.stem == post_id for path in self.broken)
@@ -396,92 +407,109 @@ class Daemon:
                 post_id=post_id,
             )
 
-    def _schedule_safely(self, post: Post, channel: ChannelName, edited: bool) -> bool:
+    def _schedule_safely(self, post: Post, account: str, edited: bool) -> bool:
         """Schedule one publication; an unexpected error there is reported and alerted,
         and the others are scheduled all the same (the next rescan tries it again).
         Whether it is an edited post that was published already."""
         try:
-            return self._schedule(post, channel, edited)
+            return self._schedule(post, account, edited)
         except Exception as error:
-            log.exception("%s on %s could not be scheduled", post.id, channel)
+            where = self._label(account)
+            log.exception("%s on %s could not be scheduled", post.id, where)
             self._snapshot = _Snapshot()  # the next rescan looks at every post again
             self._alert_error(
                 post.id,
-                channel,
-                f"{post.id} could not be scheduled on {channel}: an unexpected error "
+                account,
+                f"{post.id} could not be scheduled on {where}: an unexpected error "
                 f"({describe_error(error)}). It is tried again at the next rescan.",
             )
             return False
 
-    def _alert_error(self, post_id: str, channel: str, message: str) -> None:
+    def _alert_error(self, post_id: str, account: str, message: str) -> None:
+        channel = self.channels.get(account)
         try:
             self.store.raise_alert(
-                f"error:{post_id}:{channel}:{_digest(message)}",
+                f"error:{post_id}:{account}:{_digest(message)}",
                 "error",
                 message,
                 self.clock(),
-                channel=channel,
+                channel=channel.name if channel is not None else account,
+                account=account,
                 post_id=post_id,
             )
         except Exception:
             log.exception("the alert could not be recorded either")
 
-    def _schedule(self, post: Post, channel: ChannelName, edited: bool) -> bool:
+    def _schedule(self, post: Post, account: str, edited: bool) -> bool:
         """Bring one publication's job in line; whether it is a published post edited."""
-        mode = mode_of(self.channels[channel])
+        mode = mode_of(self.channels[account])
         now = self.clock()
         row = self.store.ensure_publication(
-            post.id, channel, post.publish_at.utc, now, mode, language=post.language, tags=post.tags
+            post.id,
+            account,
+            post.publish_at.utc,
+            now,
+            mode,
+            channel=post.account_platform[account],
+            language=post.language,
+            tags=post.tags,
         )
         due = self.time_map.wall(row.due_at)
         decision = decide(row, due, now, self.grace, self.policy.reconcile_after)
-        job_id = f"publish:{post.id}:{channel}"
+        job_id = f"publish:{post.id}:{account}"
         if decision.action == "missed":
             if self._record_missed(row, decision.since or due, decision.reason):
                 self._remove_job(job_id)
             else:
-                self._follow_up(post, channel)
+                self._follow_up(post, account)
         elif decision.action == "nothing":
             self._remove_job(job_id)
         else:
             run_at = decision.run_at or now
-            self._put_job(job_id, run_at, post.id, channel)
+            self._put_job(job_id, run_at, post.id, account)
         return row.state == State.PUBLISHED and edited
 
-    def _report_edit(self, post: Post, channel: ChannelName) -> None:
+    def _report_edit(self, post: Post, account: str) -> None:
         """A published post edited since: the publisher reports it and sends nothing (only
         for a post prepared ahead, as its new content is known then)."""
         prepared = self.preparer.get(post.id)
         if prepared is None or self.posts.get(post.id) is not post:
             return
         try:
-            self.publisher.publish(prepared.requests[channel])
+            self.publisher.publish(prepared.requests[account])
         except Exception:
-            log.exception("the edit of %s on %s could not be reported", post.id, channel)
+            log.exception(
+                "the edit of %s on %s could not be reported", post.id, self._label(account)
+            )
 
     def _record_missed(self, row: Publication, due: datetime, reason: str) -> bool:
         """Record ``row`` as missed, if it is still as it was seen (a compare-and-set: a
         publish by hand may have taken it meanwhile); returns whether it was."""
         assert row.id is not None
         now = self.clock()
+        where = self._label(row.account)
         if not self.store.set_state(row.id, State.MISSED, now, f"missed: {reason}", expect=row):
-            log.info("%s on %s: moved on meanwhile, not missed", row.post_id, row.channel)
+            log.info("%s on %s: moved on meanwhile, not missed", row.post_id, where)
             return False
+        option = (
+            f"--channel {row.channel}" if row.account == row.channel else f"--account {row.account}"
+        )
         self.store.raise_alert(
-            f"missed:{row.post_id}:{row.channel}",
+            f"missed:{row.post_id}:{row.account}",
             "missed",
-            f"{row.post_id} was due on {row.channel} at {_when(due)} but could not go out in "
+            f"{row.post_id} was due on {where} at {_when(due)} but could not go out in "
             f"time (the scheduler was not running or was held up); it is {reason} and was NOT "
-            f"published. Publish it by hand with `campaign publish {row.post_id} --channel "
-            f"{row.channel}` if it should still go out.",
+            f"published. Publish it by hand with `campaign publish {row.post_id} {option}` "
+            "if it should still go out.",
             now,
             channel=row.channel,
+            account=row.account,
             post_id=row.post_id,
         )
-        log.error("missed %s on %s: %s", row.post_id, row.channel, reason)
+        log.error("missed %s on %s: %s", row.post_id, where, reason)
         return True
 
-    def _put_job(self, job_id: str, run_at: datetime, post_id: str, channel: str) -> None:
+    def _put_job(self, job_id: str, run_at: datetime, post_id: str, account: str) -> None:
         existing = self.scheduler.get_job(job_id)
         if existing is not None and _job_time(existing) == run_at:
             return
@@ -489,7 +517,7 @@ class Daemon:
             self.publish_due,
             "date",
             run_date=run_at,
-            args=(post_id, channel),
+            args=(post_id, account),
             id=job_id,
             replace_existing=True,
             executor=LANE_EXECUTOR,
@@ -524,7 +552,9 @@ class Daemon:
                 functools.partial(self.publish_job, post_id, account),
             )
         except Exception:
-            log.exception("%s on %s could not be queued; it is tried again", post_id, account)
+            log.exception(
+                "%s on %s could not be queued; it is tried again", post_id, self._label(account)
+            )
             self._put_job(
                 f"publish:{post_id}:{account}",
                 self.clock() + self.policy.first_retry,
@@ -532,60 +562,65 @@ class Daemon:
                 account,
             )
 
-    def publish_job(self, post_id: str, channel: ChannelName) -> None:
-        """Publish one (post, channel) now; then schedule what its outcome calls for."""
+    def publish_job(self, post_id: str, account: str) -> None:
+        """Publish one (post, account) now; then schedule what its outcome calls for."""
         if self.stopping:
             return
         try:
-            self._publish(post_id, channel)
+            self._publish(post_id, account)
         except Exception as error:
-            log.exception("publishing %s on %s failed unexpectedly", post_id, channel)
-            self._after_unexpected(post_id, channel, error)
+            log.exception("publishing %s on %s failed unexpectedly", post_id, self._label(account))
+            self._after_unexpected(post_id, account, error)
 
-    def _publish(self, post_id: str, channel: ChannelName) -> None:
+    def _publish(self, post_id: str, account: str) -> None:
         started = self.clock()
         post = self.posts.get(post_id)
         if post is None:
             return
-        row = self.store.get(post_id, channel, mode_of(self.channels[channel]))
+        row = self.store.get(post_id, account, mode_of(self.channels[account]))
         if row is not None:
             due = self.time_map.wall(row.due_at)
             decision = decide(row, due, started, self.grace, self.policy.reconcile_after)
             if decision.action == "missed":
                 if not self._record_missed(row, decision.since or due, decision.reason):
-                    self._follow_up(post, channel)
+                    self._follow_up(post, account)
                 return
             if decision.action == "nothing":
                 return
         prepared, problem = self._prepare_now(post)
         if prepared is None:
-            self._unprepared(post, channel, row, problem or "it could not be prepared")
+            self._unprepared(post, account, row, problem or "it could not be prepared")
             return
-        outcome = self.publisher.publish(prepared.requests[channel])
+        outcome = self.publisher.publish(prepared.requests[account])
         if outcome.state != State.PUBLISHED or not outcome.called_platform:
-            log.warning("%s on %s: %s", post_id, channel, outcome.message)
+            log.warning("%s on %s: %s", post_id, self._label(account), outcome.message)
         if not self.time_map.is_identity:
             self.went_out.append(
                 WentOut(
                     post_id,
-                    channel,
+                    post.account_platform[account],
                     post.publish_at.utc,
                     self.time_map.wall(post.publish_at.utc),
                     started,
                     outcome,
+                    account,
                 )
             )
-        self._follow_up(post, channel)
+        self._follow_up(post, account)
 
-    def _unprepared(
-        self, post: Post, channel: ChannelName, row: Publication | None, problem: str
-    ) -> None:
+    def _label(self, account: str) -> str:
+        """How messages name ``account`` (see :attr:`Channel.label`)."""
+        channel = self.channels.get(account)
+        return channel.label if channel is not None else account
+
+    def _unprepared(self, post: Post, account: str, row: Publication | None, problem: str) -> None:
         """Its images cannot be made now: never silent. An unclear earlier try is still
         looked for (that needs no images); a post to be sent gets a counted try with the
         problem, an alert, and its retry (failed, and a human told, when out of tries)."""
+        where = self._label(account)
         if row is not None and row.state in (State.UNKNOWN, State.PUBLISHING):
             result = self.reconciler.reconcile_one(row)
-            log.info("%s on %s: %s", post.id, channel, result.message)
+            log.info("%s on %s: %s", post.id, where, result.message)
         elif row is not None and row.state == State.SCHEDULED:
             now = self.clock()
             tries = row.attempt_count + 1
@@ -608,58 +643,59 @@ class Daemon:
                 "(run `campaign render` to see the problem) so that it goes out."
             )
             self.store.raise_alert(
-                f"{'failed' if gave_up else 'error'}:{post.id}:{channel}",
+                f"{'failed' if gave_up else 'error'}:{post.id}:{account}",
                 "failed" if gave_up else "error",
-                f"{post.id} on {channel}: {text}. {then}",
+                f"{post.id} on {where}: {text}. {then}",
                 now,
-                channel=channel,
+                channel=post.account_platform[account],
+                account=account,
                 post_id=post.id,
             )
-            log.error("%s on %s: %s", post.id, channel, text)
-        self._follow_up(post, channel)
+            log.error("%s on %s: %s", post.id, where, text)
+        self._follow_up(post, account)
 
-    def _follow_up(self, post: Post, channel: ChannelName) -> None:
+    def _follow_up(self, post: Post, account: str) -> None:
         """After a try: a retry, a reconciliation or a credentials check gets its job."""
-        mode = mode_of(self.channels[channel])
-        row = self.store.get(post.id, channel, mode)
+        mode = mode_of(self.channels[account])
+        row = self.store.get(post.id, account, mode)
         if row is None or self.stopping:
             return
         now = self.clock()
-        job_id = f"publish:{post.id}:{channel}"
+        job_id = f"publish:{post.id}:{account}"
         if row.state == State.SCHEDULED:
             wait_until = row.next_attempt_at or now
-            held = self._channel_reopens(channel, mode, wait_until, now)
+            held = self._channel_reopens(account, mode, wait_until, now)
             if held > wait_until:  # held back by our own rest or pause: its time moves too
                 self.store.hold(row, held, now)
-            self._put_job(job_id, max(held, now + timedelta(seconds=1)), post.id, channel)
+            self._put_job(job_id, max(held, now + timedelta(seconds=1)), post.id, account)
         elif row.state in (State.UNKNOWN, State.PUBLISHING):
             at = (row.claimed_at or now) + self.policy.reconcile_after
             if row.state == State.UNKNOWN and row.next_attempt_at is not None:
                 at = max(at, row.next_attempt_at)  # a failed lookup's backoff
-            # Looked for once its channel is open again (a rest, a pause), and another
+            # Looked for once its account is open again (a rest, a pause), and another
             # process's claim in flight is looked at shortly: never a busy loop.
-            at = self._channel_reopens(channel, mode, at, now)
-            self._put_job(job_id, max(at, now + timedelta(seconds=1)), post.id, channel)
+            at = self._channel_reopens(account, mode, at, now)
+            self._put_job(job_id, max(at, now + timedelta(seconds=1)), post.id, account)
 
-    def _channel_reopens(self, channel: str, mode: Mode, at: datetime, now: datetime) -> datetime:
-        """``at``, or later if the live channel rests or is paused until then."""
+    def _channel_reopens(self, account: str, mode: Mode, at: datetime, now: datetime) -> datetime:
+        """``at``, or later if the live account rests or is paused until then."""
         if mode != Mode.LIVE:
             return at
-        state = self.store.channel_state(channel)
+        state = self.store.channel_state(account)
         if state.paused_reason is not None:
             at = max(at, now + self.policy.auth_check_every)
         if state.cooldown_until is not None:
             at = max(at, state.cooldown_until)
         return at
 
-    def _after_unexpected(self, post_id: str, channel: ChannelName, error: Exception) -> None:
+    def _after_unexpected(self, post_id: str, account: str, error: Exception) -> None:
         """An unexpected error in the publish job itself (outside the publisher, which
         records its own): record a counted try with the error, alert, and come back to it
         — a post is never left scheduled without a job."""
         post = self.posts.get(post_id)
         gave_up = False
         try:
-            row = self.store.get(post_id, channel, mode_of(self.channels[channel]))
+            row = self.store.get(post_id, account, mode_of(self.channels[account]))
             if row is not None and row.state == State.SCHEDULED:
                 tries = row.attempt_count + 1
                 gave_up = tries >= self.policy.max_attempts
@@ -683,18 +719,18 @@ class Daemon:
         )
         self._alert_error(
             post_id,
-            channel,
-            f"{post_id} on {channel}: an unexpected error while publishing "
+            account,
+            f"{post_id} on {self._label(account)}: an unexpected error while publishing "
             f"({describe_error(error)}). {then}",
         )
         if post is None or self.stopping:
             return
         try:
-            self._follow_up(post, channel)
+            self._follow_up(post, account)
         except Exception:
-            log.exception("%s on %s: looked at again later", post_id, channel)
+            log.exception("%s on %s: looked at again later", post_id, self._label(account))
             retry_at = self.clock() + self.policy.first_retry
-            self._put_job(f"publish:{post_id}:{channel}", retry_at, post_id, channel)
+            self._put_job(f"publish:{post_id}:{account}", retry_at, post_id, account)
 
     # Periodic jobs -------------------------------------------------------------------
 

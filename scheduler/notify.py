@@ -31,7 +31,8 @@ The rules, in full:
   Workflows webhooks ("Post to a channel when a webhook request is received"), which
   replace the Office 365 connectors that Microsoft retires, and which the legacy incoming
   webhooks accept too. Slack gets ``{"text": ...}``; ``json`` gets
-  ``{"alerts": [{kind, channel, post_id, message, created_at}, ...]}``.
+  ``{"alerts": [{kind, channel, post_id, message, created_at}, ...]}``, with ``account``
+  after ``channel`` for an alert about an account of [accounts.*].
 """
 
 from __future__ import annotations
@@ -105,10 +106,13 @@ class _Item:
     post_id: str | None
     message: str
     created_at: datetime
+    #: The account it is about (None: the platform's default account, or none).
+    account: str | None = None
 
     @classmethod
     def of(cls, alert: Alert) -> _Item:
         assert alert.id is not None
+        account = getattr(alert, "account", None)
         return cls(
             id=alert.id,
             kind=_clean(alert.kind),
@@ -116,16 +120,18 @@ class _Item:
             post_id=_clean(alert.post_id) if alert.post_id else None,
             message=(redact(alert.message) or "").strip(),
             created_at=alert.created_at,
+            account=_clean(account) if account and account != alert.channel else None,
         )
 
     @property
     def headline(self) -> str:
-        """``failed 2021-09-15-demokratidagen on facebook``."""
+        """``failed 2021-09-15-demokratidagen on facebook``; an account of [accounts.*]
+        by its name: ``… on bibliotek-fb``."""
         parts = [self.kind]
         if self.post_id:
             parts.append(self.post_id)
-        if self.channel:
-            parts.append(f"on {self.channel}")
+        if self.account or self.channel:
+            parts.append(f"on {self.account or self.channel}")
         return " ".join(parts)
 
 
@@ -325,18 +331,20 @@ def webhook_payload(message: Message, fmt: str) -> dict[str, Any]:
         return {"text": redact(_slack_text(message))}
     if fmt == "teams":
         return _teams_card(message)
-    return {
-        "alerts": [
-            {
-                "kind": item.kind,
-                "channel": item.channel,
-                "post_id": item.post_id,
-                "message": item.message,
-                "created_at": item.created_at.isoformat(),
-            }
-            for item in message.items
-        ]
+    return {"alerts": [_json_alert(item) for item in message.items]}
+
+
+def _json_alert(item: _Item) -> dict[str, Any]:
+    """One alert for a ``json`` webhook; ``account`` only for an account of [accounts.*]."""
+    fields: dict[str, Any] = {"kind": item.kind, "channel": item.channel}
+    if item.account:
+        fields["account"] = item.account
+    fields |= {
+        "post_id": item.post_id,
+        "message": item.message,
+        "created_at": item.created_at.isoformat(),
     }
+    return fields
 
 
 def _slack_escape(text: str) -> str:

@@ -17,7 +17,7 @@ def database_exists(config: Config) -> bool:
 
 
 def publication_states(config: Config) -> dict[tuple[str, str], str]:
-    """(post id, channel) → state, for the mode each channel runs in now."""
+    """(post id, account) → state, for the mode each account runs in now."""
     if not database_exists(config):
         return {}
     from scheduler.channels.factory import build_channels
@@ -33,9 +33,9 @@ def publication_states(config: Config) -> dict[tuple[str, str], str]:
         return {}
     try:
         return {
-            (row.post_id, row.channel): row.state
+            (row.post_id, row.account): row.state
             for row in store.publications()
-            if modes.get(row.channel) == Mode(row.mode)
+            if modes.get(row.account) == Mode(row.mode)
         }
     finally:
         store.close()

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from campaign.branding.cache import FileDigests
 from campaign.branding.instagram_limits import rendition_too_large
@@ -28,10 +29,11 @@ class PrepareProblem(ValueError):
 
 @dataclass(frozen=True)
 class Prepared:
-    """The request for each channel of one post."""
+    """The request for each account of one post (by account name; the default accounts
+    are named like their platforms)."""
 
     post: Post
-    requests: dict[ChannelName, PublishRequest]
+    requests: dict[str, PublishRequest]
 
 
 def prepare_posts(
@@ -54,7 +56,7 @@ def prepare_posts(
         problems.setdefault(job.post.id, f"image `{image}` for {job.channel}: {reason}")
     for job in jobs:
         if job.post.id not in problems and (
-            reason := rendition_too_large(config, job.channel, job.output)
+            reason := _too_large(config, job.post, job.channel, job.output)
         ):
             image = job.post.images[job.index].file
             problems[job.post.id] = f"image `{image}` for {job.channel}: {reason}"
@@ -72,33 +74,45 @@ def prepare_posts(
     for post in posts:
         if post.id in problems:
             continue
-        requests = {
-            channel: build_request(
-                post, channel, tuple(outputs.get((post.id, channel), {}).values())
-            )
-            for channel in post.channels
-        }
+        requests = {}
+        for account in post.accounts:
+            platform = post.account_platform[account]
+            media = tuple(outputs.get((post.id, platform), {}).values())
+            requests[account] = build_request(post, platform, media, account=account)
         prepared.append(Prepared(post, requests))
     return prepared, problems
 
 
-def build_request(post: Post, channel: ChannelName, media: tuple[MediaItem, ...]) -> PublishRequest:
-    """The request for ``channel``: final caption, media in order, and its fingerprint.
+def build_request(
+    post: Post, channel: ChannelName, media: tuple[MediaItem, ...], *, account: str | None = None
+) -> PublishRequest:
+    """The request for ``account`` on platform ``channel`` (default: the platform's
+    default account): its final caption, link and first comment, media in order, and the
+    fingerprint. The fingerprint is fed the account's name, which for a default account
+    is the platform's, as it always was: a post published before accounts existed is not
+    taken for edited.
 
     Facebook's photo endpoints take no link, so a photo post's link goes at the end
     of its caption; a text post sends it as a link (with its preview card).
     """
-    caption = post.caption_for(channel)
+    account = account or channel
+    if account in post.account_platform:
+        caption = post.caption_for_account(account)
+        given_link = post.link_for(account)
+        first_comment = post.first_comment_for(account)
+    else:  # a platform the post does not name: its per-platform texts
+        caption = post.caption_for(channel)
+        given_link = post.facebook.link if channel == "facebook" else None
+        first_comment = post.instagram.first_comment if channel == "instagram" else None
     link = None
-    first_comment = None
-    if channel == "facebook" and post.facebook.link:
+    if channel == "facebook" and given_link:
         if media:
-            caption = f"{caption}\n\n{post.facebook.link}" if caption else post.facebook.link
+            caption = f"{caption}\n\n{given_link}" if caption else given_link
         else:
-            link = post.facebook.link
-    if channel == "instagram":
-        first_comment = post.instagram.first_comment
-    fingerprint = content_fingerprint(channel, caption, link, first_comment, media)
+            link = given_link
+    if channel != "instagram":
+        first_comment = None
+    fingerprint = content_fingerprint(account, caption, link, first_comment, media)
     return PublishRequest(
         post_id=post.id,
         channel=channel,
@@ -107,7 +121,31 @@ def build_request(post: Post, channel: ChannelName, media: tuple[MediaItem, ...]
         fingerprint=fingerprint,
         link=link,
         first_comment=first_comment,
+        account=account,
     )
+
+
+def _too_large(config: Config, post: Post, channel: ChannelName, path: Path) -> str | None:
+    """Why a rendition cannot go to the post's accounts on ``channel`` (None: it can):
+    only an Instagram account through the official API has a size limit."""
+    graph = any(
+        config.accounts[account].backend == "graph"
+        for account in post.accounts
+        if post.account_platform[account] == channel and account in config.accounts
+    )
+    if not graph:
+        return None
+    if config.instagram_backend == "graph":
+        return rendition_too_large(config, channel, path)
+    # The default Instagram account uses instagrapi, another one the official API.
+    return rendition_too_large(cast(Config, _GraphBackend()), channel, path)
+
+
+class _GraphBackend:
+    """What :func:`rendition_too_large` reads of a config, for an account of [accounts.*]
+    that uses the official API while the default Instagram account does not."""
+
+    instagram_backend = "graph"
 
 
 def content_fingerprint(

@@ -60,8 +60,19 @@ def run_publish(
     dry_run: bool,
     out: Console,
     err: Console,
+    account: str | None = None,
 ) -> int:
-    """Publish one post now; exit code 0 when every channel has it, 1 otherwise, 2 usage."""
+    """Publish one post now; exit code 0 when every account has it, 1 otherwise, 2 usage.
+
+    ``channel``: only the post's accounts on that platform; ``account``: only that one."""
+    if account is not None and account not in config.accounts:
+        known = ", ".join(config.accounts)
+        err.print(
+            f"[red]error[/]: --account {escape(account)}: config.toml has no such account "
+            f"(its accounts: {escape(known)}). The default accounts are facebook and "
+            "instagram; others are the NAME of an [accounts.NAME] table."
+        )
+        return 2
     path = find_post(config, name)
     if path is None:
         err.print(
@@ -86,12 +97,12 @@ def run_publish(
             "Only posts with status: ready are published; review and change it first."
         )
         return 1
-    channels = _channels_of(post, channel, err)
-    if channels is None:
+    accounts = _accounts_of(post, channel, account, err)
+    if accounts is None:
         return 2
     try:
         with opened_store(config.database_url, err) as store:
-            return _publish(config, post, channels, dry_run, store, out, err)
+            return _publish(config, post, accounts, dry_run, store, out, err)
     except CommandExit as stop:
         return stop.code
 
@@ -99,14 +110,24 @@ def run_publish(
 def _publish(
     config: Config,
     post: Post,
-    channels: tuple[ChannelName, ...],
+    accounts: tuple[str, ...],
     dry_run: bool,
     store: Store,
     out: Console,
     err: Console,
 ) -> int:
     setups = build_channels(config, dry_run=dry_run)
-    _describe(setups, channels, out)
+    off = [account for account in accounts if account not in setups]
+    if off:
+        for account in off:
+            table = config.accounts[account].table if account in config.accounts else account
+            err.print(
+                f"[red]error[/]: {escape(post.id)} → {escape(account)}: this account is "
+                f"switched off ([{escape(table)}] enabled = false in config.toml). Switch it "
+                "on, or leave it out of the post's `accounts:`."
+            )
+        return 1
+    _describe(setups, accounts, out)
     prepared, problems = prepare_posts([post], config)
     if problems:
         err.print(f"[red]error[/]: {escape(post.id)}: {escape(problems[post.id])}")
@@ -118,30 +139,31 @@ def _publish(
     )
     now = datetime.now(UTC)
     all_out = True
-    for name_ in channels:
-        mode = mode_of(setups[name_].channel)
+    for account in accounts:
+        mode = mode_of(setups[account].channel)
         try:
             store.ensure_publication(
                 post.id,
-                name_,
+                account,
                 post.publish_at.utc,
                 now,
                 mode,
+                channel=post.account_platform[account],
                 language=post.language,
                 tags=post.tags,
             )
         except Exception as error:  # the database refused it: say so, never a traceback
             err.print(
-                f"[red]error[/]: {escape(post.id)} → {name_}: nothing was published, because "
-                f"the database could not record it ({escape(describe_error(error))}). Check "
-                "the post with `campaign check` and the database, then try again."
+                f"[red]error[/]: {escape(post.id)} → {escape(account)}: nothing was published, "
+                f"because the database could not record it ({escape(describe_error(error))}). "
+                "Check the post with `campaign check` and the database, then try again."
             )
             all_out = False
             continue
-        outcome = publisher.publish(prepared[0].requests[name_], by_hand=True)
+        outcome = publisher.publish(prepared[0].requests[account], by_hand=True)
         style = _STYLE.get(outcome.state, "white")
         out.print(
-            f"[{style}]{outcome.state.value}[/] {escape(post.id)} → {name_}: "
+            f"[{style}]{outcome.state.value}[/] {escape(post.id)} → {escape(account)}: "
             f"{escape(outcome.message)}"
         )
         all_out &= outcome.state == State.PUBLISHED
@@ -171,30 +193,46 @@ def _reconcile(config: Config, store: Store, out: Console) -> int:
     for item in results:
         style = _STYLE.get(item.state, "white")
         out.print(
-            f"[{style}]{item.state.value}[/] {escape(item.post_id)} → {item.channel}: "
+            f"[{style}]{item.state.value}[/] {escape(item.post_id)} → {escape(item.account)}: "
             f"{escape(item.message)}"
         )
     return 1 if any(item.state == State.UNKNOWN for item in results) else 0
 
 
-def _channels_of(
-    post: Post, channel: ChannelName | None, err: Console
-) -> tuple[ChannelName, ...] | None:
+def _accounts_of(
+    post: Post, channel: ChannelName | None, account: str | None, err: Console
+) -> tuple[str, ...] | None:
+    """The accounts to publish to: all the post's; those on ``channel``; or ``account``
+    (None: a usage error, said on ``err``)."""
+    if account is not None:
+        if account not in post.accounts:
+            err.print(
+                f"[red]error[/]: {escape(post.id)} does not go to the account "
+                f"{escape(account)} (its accounts: {escape(', '.join(post.accounts))})."
+            )
+            return None
+        platform = post.account_platform[account]
+        if channel is not None and channel != platform:
+            err.print(
+                f"[red]error[/]: the account {escape(account)} is on {platform}, not "
+                f"{channel}: give --account alone."
+            )
+            return None
+        return (account,)
     if channel is None:
-        return post.channels
-    if channel not in post.channels:
+        return post.accounts
+    chosen = tuple(name for name in post.accounts if post.account_platform[name] == channel)
+    if not chosen:
         err.print(
             f"[red]error[/]: {escape(post.id)} does not go to {channel} "
             f"(its channels: {', '.join(post.channels)})."
         )
         return None
-    return (channel,)
+    return chosen
 
 
-def _describe(
-    setups: dict[ChannelName, ChannelSetup], channels: tuple[ChannelName, ...], out: Console
-) -> None:
-    for name in channels:
+def _describe(setups: dict[str, ChannelSetup], accounts: tuple[str, ...], out: Console) -> None:
+    for name in accounts:
         setup = setups.get(name)
         if setup is not None:
             out.print(f"[dim]{escape(setup.description)}[/]")

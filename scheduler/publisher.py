@@ -1,4 +1,4 @@
-"""Exactly once: claim → call → record, for one (post, channel) publication.
+"""Exactly once: claim → call → record, for one (post, account) publication.
 
 The claim is committed before the platform is called. What the call leaves is
 recorded after it: published; a retry at a later time; failed; or unknown, when
@@ -33,7 +33,10 @@ log = logging.getLogger("campaign.publish")
 
 @dataclass(frozen=True)
 class Outcome:
-    """What happened to one publication, in words for the person who asked."""
+    """What happened to one publication, in words for the person who asked.
+
+    ``channel`` is the platform, ``account`` where it went (left out: the platform's
+    default account)."""
 
     post_id: str
     channel: str
@@ -42,10 +45,18 @@ class Outcome:
     remote_id: str | None = None
     url: str | None = None
     called_platform: bool = False
+    account: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.account:
+            object.__setattr__(self, "account", self.channel)
 
 
 class Publisher:
-    """Publishes prepared requests through the channels, recording every step."""
+    """Publishes prepared requests through the channels, recording every step.
+
+    ``channels`` are keyed by account name; rests after rate limits, pauses after broken
+    logins and alerts are per account."""
 
     def __init__(
         self,
@@ -79,17 +90,17 @@ class Publisher:
 
     def _publish(self, request: PublishRequest, by_hand: bool, progress: _Progress) -> Outcome:
         now = self.clock()
-        channel = self.channels[request.channel]
-        row = self.store.get(request.post_id, request.channel, mode_of(channel))
+        channel = self.channels[request.account]
+        row = self.store.get(request.post_id, request.account, mode_of(channel))
         if row is None:
-            raise KeyError(f"no publication row for {request.post_id}/{request.channel}")
+            raise KeyError(f"no publication row for {request.post_id}/{request.account}")
         assert row.id is not None
         progress.seen = row
         if row.state == State.PUBLISHED:
             return self._already_published(row, request)
         if row.state in (State.PUBLISHING, State.UNKNOWN):
             if not self._channel_open(channel, now):
-                return _outcome(row, self._closed_reason(channel.name))
+                return _outcome(row, self._closed_reason(channel))
             found = self.reconciler.reconcile_one(row, force=by_hand)
             row = self.store.get_by_id(row.id)
             progress.seen = row
@@ -109,8 +120,8 @@ class Publisher:
             return _outcome(row, f"it failed: {row.last_error}")
         if not self._channel_open(channel, now):
             if row.state == State.SCHEDULED:
-                self.store.hold(row, self._reopens_at(channel.name, now), now)
-            return _outcome(row, self._closed_reason(channel.name))
+                self.store.hold(row, self._reopens_at(channel.account, now), now)
+            return _outcome(row, self._closed_reason(channel))
         # By hand, the claim is taken from the state the row is seen in (missed, failed, a
         # pending retry), never by setting it back first: a compare-and-set on the row as
         # seen, so of several processes publishing by hand at once only one gets it.
@@ -155,7 +166,7 @@ class Publisher:
         log.info(
             "publishing %s to %s (%s), try %d",
             request.post_id,
-            request.channel,
+            channel.label,
             channel.kind,
             claim.attempt_number,
         )
@@ -185,19 +196,21 @@ class Publisher:
             url=result.url,
             warnings=warnings,
         )
-        log.info("published %s to %s: %s", request.post_id, request.channel, result.url)
+        where = channel.label
+        log.info("published %s to %s: %s", request.post_id, where, result.url)
         if not recorded:
             self._alert_published_too_late(request, claim, result.url or result.remote_id)
         if result.rest_seconds is not None:
             until = now + self.policy.cooldown(result.rest_seconds)
-            self.store.cool_down(request.channel, until, "; ".join(result.warnings))
+            self.store.cool_down(request.account, until, "; ".join(result.warnings))
         for warning in result.warnings:
             self.store.raise_alert(
-                f"warning:{request.post_id}:{request.channel}:{warning[:80]}",
+                f"warning:{request.post_id}:{request.account}:{warning[:80]}",
                 "warning",
-                f"{request.post_id} on {request.channel} is online, but: {warning}",
+                f"{request.post_id} on {where} is online, but: {warning}",
                 now,
                 channel=request.channel,
+                account=request.account,
                 post_id=request.post_id,
             )
         return Outcome(
@@ -208,13 +221,15 @@ class Publisher:
             result.remote_id,
             result.url,
             called_platform=True,
+            account=request.account,
         )
 
     def _record_error(self, request: PublishRequest, claim: Claim, error: ChannelError) -> Outcome:
         now = self.clock()
         policy = self.policy
         kind = error.error_class
-        name = request.channel
+        name = request.account
+        where = self._label(name)
         next_at: datetime | None = None
         if kind is ErrorClass.UNKNOWN_OUTCOME:
             state, outcome = State.UNKNOWN, "unknown"
@@ -225,8 +240,8 @@ class Publisher:
             state, outcome = State.SCHEDULED, "retry"
             next_at = now + policy.auth_check_every
             if self.store.pause_channel(name, error.message, now):
-                log.error("%s paused: %s", name, error.message)
-            self._alert_paused(name, error.message, now)
+                log.error("%s paused: %s", where, error.message)
+            self._alert_paused(request.channel, name, error.message, now)
         elif kind is ErrorClass.RATE_LIMITED:
             until = now + policy.cooldown(error.retry_after)
             self.store.cool_down(name, until, error.message)
@@ -252,7 +267,7 @@ class Publisher:
         log.warning(
             "%s on %s: %s (%s%s)",
             request.post_id,
-            name,
+            where,
             error.message,
             kind.value,
             f", code {error.code}" if error.code else "",
@@ -261,32 +276,36 @@ class Publisher:
             self.store.raise_alert(
                 f"failed:{request.post_id}:{name}",
                 "failed",
-                f"{request.post_id} was not published on {name}: {error.message}",
+                f"{request.post_id} was not published on {where}: {error.message}",
                 now,
-                channel=name,
+                channel=request.channel,
+                account=name,
                 post_id=request.post_id,
             )
         message = {
             State.UNKNOWN: f"no clear answer ({error.message}); it will be looked for on "
-            f"{name} before any new try.",
+            f"{where} before any new try.",
             State.FAILED: f"failed: {error.message}",
         }.get(state, f"not yet: {error.message}")
         if next_at is not None:
             message += f" Next try after {next_at:%Y-%m-%d %H:%M} UTC."
-        return Outcome(request.post_id, name, state, message, called_platform=True)
+        return Outcome(
+            request.post_id, request.channel, state, message, called_platform=True, account=name
+        )
 
     def _unexpected(
         self, request: PublishRequest, error: Exception, progress: _Progress, by_hand: bool
     ) -> Outcome:
         """Record an unexpected error on the publishing path: a finished, counted try with
         the (redacted) error, and an alert. What is recorded depends on how far it got."""
+        name = request.account
+        where = self._label(name)
         log.error(
             "unexpected error while publishing %s on %s",
             request.post_id,
-            request.channel,
+            where,
             exc_info=(type(error), error, error.__traceback__),
         )
-        name = request.channel
         what = describe_error(error)
         state: State = State.SCHEDULED
         next_at: datetime | None = None
@@ -313,7 +332,7 @@ class Publisher:
                 f"an unexpected error ({what}), and it could not be recorded; the post is "
                 "looked at again (a claim left open is reconciled before any new try)."
             )
-        message = f"{request.post_id} on {name}: {text}"
+        message = f"{request.post_id} on {where}: {text}"
         if next_at is not None:
             message += f" Next try after {next_at:%Y-%m-%d %H:%M} UTC."
         try:
@@ -322,7 +341,8 @@ class Publisher:
                 "error",
                 message,
                 self.clock(),
-                channel=name,
+                channel=request.channel,
+                account=name,
                 post_id=request.post_id,
             )
         except Exception:
@@ -330,12 +350,13 @@ class Publisher:
         result = progress.result if state == State.PUBLISHED else None
         return Outcome(
             request.post_id,
-            name,
+            request.channel,
             state,
             text if next_at is None else f"{text} Next try after {next_at:%Y-%m-%d %H:%M} UTC.",
             result.remote_id if result is not None else None,
             result.url if result is not None else None,
             called_platform=progress.called,
+            account=name,
         )
 
     def _record_published_anyway(
@@ -426,38 +447,46 @@ class Publisher:
         )
         if state == State.FAILED:
             self.store.raise_alert(
-                f"failed:{seen.post_id}:{seen.channel}",
+                f"failed:{seen.post_id}:{seen.account}",
                 "failed",
-                f"{seen.post_id} was not published on {seen.channel}: {text}",
+                f"{seen.post_id} was not published on {self._label(seen.account)}: {text}",
                 now,
                 channel=seen.channel,
+                account=seen.account,
                 post_id=seen.post_id,
             )
         return state, next_at, text
 
     def _alert_published_too_late(self, request: PublishRequest, claim: Claim, where: str) -> None:
         current = self.store.get_by_id(claim.publication_id)
+        label = self._label(request.account)
         log.error(
             "%s on %s was published (%s) after its claim had been given up for lost",
             request.post_id,
-            request.channel,
+            label,
             where,
         )
         self.store.raise_alert(
-            f"late-answer:{request.post_id}:{request.channel}:{claim.attempt_number}",
+            f"late-answer:{request.post_id}:{request.account}:{claim.attempt_number}",
             "unknown",
-            f"{request.post_id} was published on {request.channel} ({where}), but the answer "
+            f"{request.post_id} was published on {label} ({where}), but the answer "
             f"came after the try had been given up for lost (the publication is now "
-            f"{current.state}). Look on {request.channel} for a second copy and delete one.",
+            f"{current.state}). Look on {label} for a second copy and delete one.",
             self.clock(),
             channel=request.channel,
+            account=request.account,
             post_id=request.post_id,
         )
 
-    def _reopens_at(self, channel: str, now: datetime) -> datetime:
-        """When a closed channel is looked at again: the end of its rest, or the next
+    def _label(self, account: str) -> str:
+        """How messages name ``account`` (see :attr:`Channel.label`)."""
+        channel = self.channels.get(account)
+        return channel.label if channel is not None else account
+
+    def _reopens_at(self, account: str, now: datetime) -> datetime:
+        """When a closed account is looked at again: the end of its rest, or the next
         credentials check."""
-        state = self.store.channel_state(channel)
+        state = self.store.channel_state(account)
         if state.cooldown_until is not None and state.cooldown_until > now:
             return state.cooldown_until
         last = state.last_auth_check_at or now
@@ -466,7 +495,7 @@ class Publisher:
     def _channel_open(self, channel: Channel, now: datetime) -> bool:
         if channel.kind == "outbox":
             return True  # a dry run is never paused, and never lifts a live channel's pause
-        state = self.store.channel_state(channel.name)
+        state = self.store.channel_state(channel.account)
         if state.cooldown_until is not None and state.cooldown_until > now:
             return False
         if state.paused_reason is None:
@@ -475,31 +504,26 @@ class Publisher:
         if last is not None and now - last < self.policy.auth_check_every:
             return False
         check = channel.check_credentials()
-        self.store.note_auth_check(channel.name, now)
+        self.store.note_auth_check(channel.account, now)
         if check.ok:
-            self.store.resume_channel(channel.name)
-            log.info("%s resumed: %s", channel.name, check.detail)
+            self.store.resume_channel(channel.account)
+            log.info("%s resumed: %s", channel.label, check.detail)
             return True
         return False
 
-    def _closed_reason(self, channel: str) -> str:
-        state = self.store.channel_state(channel)
+    def _closed_reason(self, channel: Channel) -> str:
+        state = self.store.channel_state(channel.account)
+        where = channel.label
         if state.paused_reason is not None:
-            return f"{channel} is paused until someone repairs its login: {state.paused_reason}"
+            return f"{where} is paused until someone repairs its login: {state.paused_reason}"
         until = state.cooldown_until
         return (
-            f"{channel} is resting after a rate limit until {until:%Y-%m-%d %H:%M} UTC: "
+            f"{where} is resting after a rate limit until {until:%Y-%m-%d %H:%M} UTC: "
             f"{state.cooldown_reason}"
         )
 
-    def _alert_paused(self, channel: str, reason: str, now: datetime) -> None:
-        self.store.raise_alert(
-            f"paused:{channel}",
-            "paused",
-            f"{channel} is paused: nothing more is sent there until a human acts. {reason}",
-            now,
-            channel=channel,
-        )
+    def _alert_paused(self, platform: str, account: str, reason: str, now: datetime) -> None:
+        alert_paused(self.store, platform, account, self._label(account), reason, now)
 
     def _already_published(self, row: Publication, request: PublishRequest) -> Outcome:
         message = _published_by(row, found_online=False)
@@ -509,12 +533,13 @@ class Publisher:
                 "post on the platform by hand if it must change)."
             )
             self.store.raise_alert(
-                f"edited:{request.post_id}:{request.channel}:{request.fingerprint[:12]}",
+                f"edited:{request.post_id}:{request.account}:{request.fingerprint[:12]}",
                 "edited",
-                f"{request.post_id} was changed after it was published on {request.channel}; "
-                "the change was not published.",
+                f"{request.post_id} was changed after it was published on "
+                f"{self._label(request.account)}; the change was not published.",
                 self.clock(),
                 channel=request.channel,
+                account=request.account,
                 post_id=request.post_id,
             )
         return _outcome(row, message)
@@ -553,8 +578,30 @@ def mode_of(channel: Channel) -> Mode:
     return Mode.DRY_RUN if channel.kind == "outbox" else Mode.LIVE
 
 
+def alert_paused(
+    store: Store, platform: str, account: str, label: str, reason: str, now: datetime
+) -> None:
+    """Tell a human that ``account`` is paused (publishing and sampling alike)."""
+    store.raise_alert(
+        f"paused:{account}",
+        "paused",
+        f"{label} is paused: nothing more is sent there until a human acts. {reason}",
+        now,
+        channel=platform,
+        account=account,
+    )
+
+
 def _outcome(row: Publication, message: str) -> Outcome:
-    return Outcome(row.post_id, row.channel, State(row.state), message, row.remote_id, row.url)
+    return Outcome(
+        row.post_id,
+        row.channel,
+        State(row.state),
+        message,
+        row.remote_id,
+        row.url,
+        account=row.account,
+    )
 
 
 def _attempt_message(error: ChannelError) -> str:

@@ -34,7 +34,7 @@ CLOCK_SLACK = timedelta(minutes=10)
 
 @dataclass(frozen=True)
 class Reconciled:
-    """What reconciling one publication found."""
+    """What reconciling one publication found (``channel``: its platform)."""
 
     post_id: str
     channel: str
@@ -42,10 +42,17 @@ class Reconciled:
     message: str
     #: Whether this reconciliation found the post online (not another process's record).
     found: bool = False
+    #: The account it went to (left out: the platform's default account).
+    account: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.account:
+            object.__setattr__(self, "account", self.channel)
 
 
 class Reconciler:
-    """Looks for unknown publications on their platforms and records what it finds."""
+    """Looks for unknown publications on their platforms and records what it finds;
+    ``channels`` are keyed by account name."""
 
     def __init__(
         self,
@@ -84,7 +91,7 @@ class Reconciler:
                     "the post may or may not be online."
                 )
                 if self.store.mark_unknown_if_publishing(row.id, now, message, seen=row):
-                    log.warning("%s on %s: %s", row.post_id, row.channel, message)
+                    log.warning("%s on %s: %s", row.post_id, self._label(row), message)
                     released.append(self.store.get_by_id(row.id))
         return released
 
@@ -101,7 +108,7 @@ class Reconciler:
         try:
             return self.reconcile_one(row, force=force)
         except Exception as problem:
-            log.exception("reconciling %s on %s failed unexpectedly", row.post_id, row.channel)
+            log.exception("reconciling %s on %s failed unexpectedly", row.post_id, self._label(row))
             first = (str(problem).splitlines() or [""])[0]
             what = excerpt(f"{type(problem).__name__}: {first}", 300) or type(problem).__name__
             try:
@@ -130,8 +137,9 @@ class Reconciler:
             return _result(row, "too soon to look: the platform may not list it yet.")
         if not force and row.next_attempt_at is not None and row.next_attempt_at > now:
             return _result(row, "too soon to look again: the last lookup failed.")
-        channel = self.channels.get(row.channel)
-        wanted = "the outbox (dry run)" if row.mode == Mode.DRY_RUN else f"live {row.channel}"
+        channel = self.channels.get(row.account)
+        where = self._label(row)
+        wanted = "the outbox (dry run)" if row.mode == Mode.DRY_RUN else f"live {where}"
         if channel is None or (channel.kind == "outbox") != (row.mode == Mode.DRY_RUN):
             return _result(row, f"it was sent to {wanted}, which is not set up here now.")
         request = request_from_row(row)
@@ -150,7 +158,7 @@ class Reconciler:
                 )
             )
             if not isinstance(problem, ChannelError):
-                log.exception("looking for %s on %s failed unexpectedly", row.post_id, row.channel)
+                log.exception("looking for %s on %s failed unexpectedly", row.post_id, where)
             failed_at = self.clock()
             still_unknown = self.store.finish(
                 attempt_id,
@@ -171,14 +179,14 @@ class Reconciler:
             if not still_unknown:
                 return self._overtaken(row.id)
             if error.error_class is ErrorClass.AUTH:
-                self.store.pause_channel(row.channel, error.message, self.clock())
+                self.store.pause_channel(row.account, error.message, self.clock())
             elif error.error_class is ErrorClass.RATE_LIMITED:
                 until = self.clock() + self.policy.cooldown(error.retry_after)
-                self.store.cool_down(row.channel, until, error.message)
+                self.store.cool_down(row.account, until, error.message)
             self._alert_unknown(row, error.message)
             return _result(
                 self.store.get_by_id(row.id),
-                f"could not look on {row.channel}: {error.message}",
+                f"could not look on {where}: {error.message}",
             )
         finished = self.clock()
         if found is not None:
@@ -196,7 +204,7 @@ class Reconciler:
             )
             if not won:
                 return self._overtaken(row.id)
-            log.info("%s on %s: found online (%s)", row.post_id, row.channel, found.url)
+            log.info("%s on %s: found online (%s)", row.post_id, where, found.url)
             return _result(self.store.get_by_id(row.id), f"found online: {found.url}", found=True)
         gave_up = row.attempt_count >= self.policy.max_attempts
         state = State.FAILED if gave_up else State.SCHEDULED
@@ -206,7 +214,7 @@ class Reconciler:
             now=finished,
             state=state,
             outcome="not_found",
-            message=f"not found on {row.channel}: the last try did not create it.",
+            message=f"not found on {where}: the last try did not create it.",
             # The time it is judged on time against from now on: a retry is never "missed"
             # because of the time an unclear answer took to clear up.
             next_attempt_at=None if gave_up else finished,
@@ -215,15 +223,15 @@ class Reconciler:
         )
         if not won:
             return self._overtaken(row.id)
-        log.info("%s on %s: not found online; %s", row.post_id, row.channel, state.value)
+        log.info("%s on %s: not found online; %s", row.post_id, where, state.value)
         if gave_up:
             self.store.raise_alert(
-                f"failed:{row.post_id}:{row.channel}",
+                f"failed:{row.post_id}:{row.account}",
                 "failed",
-                f"{row.post_id} was not published on {row.channel} after "
-                f"{row.attempt_count} tries.",
+                f"{row.post_id} was not published on {where} after {row.attempt_count} tries.",
                 finished,
                 channel=row.channel,
+                account=row.account,
                 post_id=row.post_id,
             )
         return _result(
@@ -255,15 +263,22 @@ class Reconciler:
             message = f"another process looked first; it is {row.state} now."
         return _result(row, message)
 
+    def _label(self, row: Publication) -> str:
+        """How messages name the row's account (see :attr:`Channel.label`)."""
+        channel = self.channels.get(row.account)
+        return channel.label if channel is not None else row.account
+
     def _alert_unknown(self, row: Publication, reason: str) -> None:
+        where = self._label(row)
         self.store.raise_alert(
-            f"unknown:{row.post_id}:{row.channel}",
+            f"unknown:{row.post_id}:{row.account}",
             "unknown",
-            f"{row.post_id} on {row.channel}: it is not known whether it is online, and the "
-            f"platform could not be checked ({reason}). Look on {row.channel}, then run "
+            f"{row.post_id} on {where}: it is not known whether it is online, and the "
+            f"platform could not be checked ({reason}). Look on {where}, then run "
             "`campaign reconcile`.",
             self.clock(),
             channel=row.channel,
+            account=row.account,
             post_id=row.post_id,
         )
 
@@ -282,6 +297,7 @@ def request_from_row(row: Publication) -> PublishRequest:
         fingerprint=row.fingerprint or "",
         link=row.link,
         first_comment=row.first_comment,
+        account=row.account,
     )
 
 
@@ -290,4 +306,4 @@ def _older(row: Publication, now: datetime, age: timedelta) -> bool:
 
 
 def _result(row: Publication, message: str, *, found: bool = False) -> Reconciled:
-    return Reconciled(row.post_id, row.channel, State(row.state), message, found)
+    return Reconciled(row.post_id, row.channel, State(row.state), message, found, row.account)

@@ -15,13 +15,8 @@ from campaign.check_output import literal
 from campaign.config import Config
 from campaign.post_loader import load_campaign
 from campaign.safe_output import UnsafeOutput, real_folder, refuse_link, remove_generated
-from scheduler.channels.factory import (
-    ChannelSetup,
-    backend_label,
-    build_channels,
-    outbox_media_host,
-)
-from scheduler.channels.outbox import OutboxChannel, clear_outbox
+from scheduler.channels.factory import ChannelSetup, build_channels, outbox_setups
+from scheduler.channels.outbox import clear_outbox
 from scheduler.clock import system_clock
 from scheduler.command_support import CommandExit, opened_store
 from scheduler.daemon import Daemon, WentOut
@@ -132,19 +127,7 @@ def _rehearse_with(
         speed,
         folder / "outbox",
     )
-    setups = {
-        name: ChannelSetup(
-            OutboxChannel(
-                name,
-                folder / "outbox",
-                root=config.base_dir,
-                media_host=outbox_media_host(config, name),
-            ),
-            "this is a rehearsal",
-            backend_label(config, name),
-        )
-        for name in config.enabled_channels
-    }
+    setups = outbox_setups(config, folder / "outbox")  # every account, in its own folder
     daemon = Daemon(
         config,
         store,
@@ -160,10 +143,16 @@ def _rehearse_with(
 
 def _print_summary(went_out: list[WentOut], start: datetime, config: Config, out: Console) -> None:
     table = Table(title="Rehearsal: what went out when", title_justify="left")
-    for column in ("campaign time", "post", "channel", "due (s)", "went (s)", "late", "result"):
+    # An account column only when something went to an account of [accounts.*].
+    named = any(item.account != item.channel for item in went_out)
+    columns = ("campaign time", "post", "channel", *(("account",) if named else ()))
+    for column in (*columns, "due (s)", "went (s)", "late", "result"):
         table.add_column(column, no_wrap=True)
     lateness = []
-    for item in sorted(went_out, key=lambda w: (w.planned, w.post_id, w.channel)):
+    order = sorted(
+        went_out, key=lambda w: (w.planned, w.post_id, w.channel, w.account != w.channel, w.account)
+    )
+    for item in order:
         late = (item.started - item.planned).total_seconds()
         lateness.append(late)
         local = item.campaign_time.astimezone(config.zone)
@@ -171,6 +160,7 @@ def _print_summary(went_out: list[WentOut], start: datetime, config: Config, out
             f"{local:%a %Y-%m-%d %H:%M}",
             item.post_id,
             item.channel,
+            *((item.account,) if named else ()),
             f"{(item.planned - start).total_seconds():.2f}",
             f"{(item.started - start).total_seconds():.2f}",
             f"{late * 1000:.0f} ms",

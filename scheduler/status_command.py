@@ -41,7 +41,7 @@ def _status(config: Config, store: Store, out: Console, clock: Clock) -> int:
     setups = build_channels(config)
     attention = False
     out.print("\n[bold]Channels[/]")
-    for name, setup in setups.items():
+    for name, setup in setups.items():  # one block per account: its rest and pause are its own
         state = store.channel_state(name)
         line = escape(setup.description)
         line += "\n  " + escape(backend_line(config, name))
@@ -65,7 +65,8 @@ def _status(config: Config, store: Store, out: Console, clock: Clock) -> int:
         when = row.next_attempt_at or row.due_at
         retry = f" (try {row.attempt_count + 1})" if row.attempt_count else ""
         dry = " [dim](dry run)[/]" if row.mode == Mode.DRY_RUN else ""
-        out.print(f"  {_local(when, zone)}  {escape(row.post_id)} → {row.channel}{retry}{dry}")
+        where = escape(_where(row))
+        out.print(f"  {_local(when, zone)}  {escape(row.post_id)} → {where}{retry}{dry}")
     trouble = [r for r in rows if r.state in NEEDS_A_HUMAN]
     out.print("\n[bold]Needs a human[/]")
     if not trouble:
@@ -111,27 +112,46 @@ def _print_daemon(store: Store, config: Config, now: datetime, out: Console) -> 
         )
 
 
+def _where(row: Publication) -> str:
+    """A default account by its name (``facebook``), another with its platform:
+    ``bibliotek-fb (facebook)``."""
+    return row.channel if row.account == row.channel else f"{row.account} ({row.channel})"
+
+
 def _trouble_table(rows: list[Publication], zone) -> Table:  # type: ignore[no-untyped-def]
+    """What needs a human; an "account" column only when a row is for an account of
+    [accounts.*], whose advice then names it (``--account NAME``)."""
+    named = any(row.account != row.channel for row in rows)
     table = Table(show_header=True, expand=False)
-    for column in ("post", "channel", "state", "due", "what to do"):
+    columns = ("post", "channel", *(("account",) if named else ()), "state", "due", "what to do")
+    for column in columns:
         table.add_column(column, overflow="fold")
-    advice = {
-        State.FAILED: "fix what the message says, then `campaign publish POST --channel C`",
-        State.UNKNOWN: "run `campaign reconcile` (or look on the platform)",
-        State.MISSED: "`campaign publish POST --channel C` if it should still go out",
-        State.PUBLISHING: "being published now, or cut off: `campaign reconcile`",
-    }
     for row in rows:
         state = State(row.state)
         message = row.last_error or ""
+        what = _advice(row, state)
         table.add_row(
             row.post_id,
             row.channel,
+            *((row.account,) if named else ()),
             state.value,
             _local(row.due_at, zone),
-            f"{message}\n→ {advice[state]}" if message else f"→ {advice[state]}",
+            f"{message}\n→ {what}" if message else f"→ {what}",
         )
     return table
+
+
+def _advice(row: Publication, state: State) -> str:
+    """What to do about ``row``; by hand for an account of [accounts.*] with its name."""
+    publish = "`campaign publish POST --channel C`"
+    if row.account != row.channel:
+        publish = f"`campaign publish {row.post_id} --account {row.account}`"
+    return {
+        State.FAILED: f"fix what the message says, then {publish}",
+        State.UNKNOWN: "run `campaign reconcile` (or look on the platform)",
+        State.MISSED: f"{publish} if it should still go out",
+        State.PUBLISHING: "being published now, or cut off: `campaign reconcile`",
+    }[state]
 
 
 def _local(moment: datetime | None, zone) -> str:  # type: ignore[no-untyped-def]

@@ -29,10 +29,12 @@ class MediaItem:
 
 @dataclass(frozen=True)
 class PublishRequest:
-    """Exactly what is sent for one (post, channel) publication.
+    """Exactly what is sent for one (post, account) publication.
 
-    ``caption`` is the final text as sent (for a Facebook photo post the link is
-    already appended). ``fingerprint`` identifies this content for reconciliation.
+    ``channel`` is the platform, ``account`` the Page or Instagram account it goes to
+    (left out: the platform's default account, named like the platform). ``caption`` is
+    the final text as sent (for a Facebook photo post the link is already appended).
+    ``fingerprint`` identifies this content for reconciliation.
     """
 
     post_id: str
@@ -42,6 +44,11 @@ class PublishRequest:
     fingerprint: str
     link: str | None = None
     first_comment: str | None = None
+    account: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.account:
+            object.__setattr__(self, "account", self.channel)
 
 
 @dataclass(frozen=True)
@@ -90,10 +97,32 @@ class CredentialCheck:
 
 
 class Channel(ABC):
-    """A place posts go to. ``name`` is the channel in post files; ``kind`` says how."""
+    """A place posts go to. ``name`` is its platform; ``kind`` says how.
+
+    ``account`` is the account it publishes to (the platform's default account, named
+    like the platform, unless set), and ``label`` how messages name it: the account's
+    name, with its display name for an account of [accounts.*]."""
 
     name: ChannelName
     kind: str
+    _account: str | None = None
+    _label: str | None = None
+
+    @property
+    def account(self) -> str:
+        return self._account or self.name
+
+    @account.setter
+    def account(self, value: str) -> None:
+        self._account = value
+
+    @property
+    def label(self) -> str:
+        return self._label or self.account
+
+    @label.setter
+    def label(self, value: str) -> None:
+        self._label = value
 
     @abstractmethod
     def publish(self, request: PublishRequest) -> PublishResult:

@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from campaign.config import ChannelName, Config
+from campaign.accounts import Account
+from campaign.config import Config
+from scheduler.channels.account_channel import AccountChannel
 from scheduler.channels.base import Channel
 from scheduler.channels.outbox import OutboxChannel
 from scheduler.clock import Clock, system_clock
@@ -47,21 +49,37 @@ class ChannelSetup:
     @property
     def description(self) -> str:
         if self.dry_run_reason is None:
-            return f"{self.channel.name}: live ({self.channel.kind})"
-        return f"{self.channel.name}: dry run to the outbox, because {self.dry_run_reason}"
+            return f"{self.channel.label}: live ({self.channel.kind})"
+        return f"{self.channel.label}: dry run to the outbox, because {self.dry_run_reason}"
 
 
-def backend_label(config: Config, name: ChannelName) -> str:
-    """``Graph API`` (Facebook), ``Graph API (official)`` or ``instagrapi (private API)``."""
-    return BACKEND_LABELS["facebook" if name == "facebook" else config.instagram_backend]
+def account_label(account: Account) -> str:
+    """How messages name an account: its name (``facebook``, ``bibliotek-fb``), with its
+    display name for an account of [accounts.*] that has one of its own."""
+    if account.is_default or account.display_name in ("", account.name):
+        return account.name
+    return f"{account.name} ({account.display_name})"
 
 
-def backend_line(config: Config, name: ChannelName) -> str:
-    """The backend and, when config.toml does not name it, how it was chosen."""
-    if name == "facebook":
+def _account_of(config: Config, name: str) -> Account:
+    """The account called ``name`` (a default account's name is its platform's)."""
+    return config.account(name)
+
+
+def backend_label(config: Config, name: str) -> str:
+    """``Graph API`` (Facebook), ``Graph API (official)`` or ``instagrapi (private API)``:
+    how the account ``name`` (a default account: the platform's name) is reached."""
+    return BACKEND_LABELS[_account_of(config, name).backend]
+
+
+def backend_line(config: Config, name: str) -> str:
+    """The backend of account ``name`` and, when config.toml does not name it, how it was
+    chosen."""
+    account = _account_of(config, name)
+    if account.platform == "facebook":
         return f"backend {BACKEND_LABELS['facebook']}"
-    backend = config.instagram_backend
-    note = config.instagram_backend_note
+    backend = account.backend
+    note = config.instagram_backend_note if account.is_default else ""
     what = "Meta's official API" if backend == "graph" else "Instagram's private API"
     return f"backend {backend}" + (f" ({note})" if note else "") + f": {what}"
 
@@ -72,88 +90,136 @@ def build_channels(
     dry_run: bool = False,
     environ: Mapping[str, str] | None = None,
     clock: Clock = system_clock,
-) -> dict[ChannelName, ChannelSetup]:
-    """One setup per enabled channel; ``dry_run`` forces the outbox for all."""
+) -> dict[str, ChannelSetup]:
+    """One setup per switched-on account, keyed by the account's name (the default
+    accounts: ``facebook``, ``instagram``); ``dry_run`` forces the outbox for all. An
+    account without its ids or secret is a dry run to ``outbox/ACCOUNT/``."""
     env = os.environ if environ is None else environ
-    setups: dict[ChannelName, ChannelSetup] = {}
-    for name in config.enabled_channels:
-        backend = backend_label(config, name)
-        if name == "instagram" and config.instagram_backend == "graph":
-            setups[name] = _graph_setup(config, env, dry_run, clock)
-            continue
-        reason = "--dry-run was given" if dry_run else _missing(config, name, env)
-        if reason is not None:
-            outbox = OutboxChannel(name, config.outbox_dir, clock, root=config.base_dir)
-            setups[name] = ChannelSetup(outbox, reason, backend)
-        else:
-            setups[name] = ChannelSetup(_live(config, name, env), None, backend)
+    setups: dict[str, ChannelSetup] = {}
+    for account in config.enabled_accounts:
+        setups[account.name] = _setup(config, account, env, dry_run, clock)
     return setups
 
 
-def _missing(config: Config, name: ChannelName, env: Mapping[str, str]) -> str | None:
-    if name == "facebook":
-        facebook = config.channels.facebook
-        if not facebook.page_id:
-            return "[channels.facebook] page_id is empty in config.toml"
+def _setup(
+    config: Config, account: Account, env: Mapping[str, str], dry_run: bool, clock: Clock
+) -> ChannelSetup:
+    backend = BACKEND_LABELS[account.backend]
+    if account.platform == "instagram" and account.backend == "graph":
+        return _graph_setup(config, account, env, dry_run, clock)
+    reason = "--dry-run was given" if dry_run else _missing(config, account, env)
+    if reason is not None:
+        outbox = OutboxChannel(
+            account.platform, config.outbox_dir, clock, root=config.base_dir, account=account.name
+        )
+        return ChannelSetup(_named(outbox, account), reason, backend)
+    return ChannelSetup(_named(_live(config, account, env), account), None, backend)
+
+
+def _named(channel: Channel, account: Account) -> Channel:
+    """``channel`` publishing to ``account``, and named by it in every message: a live
+    channel of [accounts.NAME] gives advice about that table and its login."""
+    if not account.is_default and channel.kind != "outbox":
+        channel = AccountChannel(channel, account)
+    channel.account = account.name
+    channel.label = account_label(account)
+    return channel
+
+
+def outbox_setups(config: Config, folder: Path) -> dict[str, ChannelSetup]:
+    """The outbox in ``folder`` for every switched-on account (a rehearsal): each
+    account's posts under ``folder/ACCOUNT/``, each showing where Instagram's official
+    API would have had its images put."""
+    setups: dict[str, ChannelSetup] = {}
+    for account in config.enabled_accounts:
+        outbox = OutboxChannel(
+            account.platform,
+            folder,
+            root=config.base_dir,
+            media_host=outbox_media_host(config, account.name),
+            account=account.name,
+        )
+        setups[account.name] = ChannelSetup(
+            _named(outbox, account), "this is a rehearsal", BACKEND_LABELS[account.backend]
+        )
+    return setups
+
+
+def _missing(config: Config, account: Account, env: Mapping[str, str]) -> str | None:
+    table = account.table
+    if account.platform == "facebook":
+        facebook = account.facebook
+        assert facebook is not None
+        if not facebook.page_id.strip():
+            return f"[{table}] page_id is empty in config.toml"
         if not env.get(facebook.token_env):
             return f"the environment variable {facebook.token_env} (the Page token) is not set"
         return None
-    instagram = config.channels.instagram
+    instagram = account.instagram
+    assert instagram is not None
     if not instagram.username:
-        return "[channels.instagram] username is empty in config.toml"
-    if not session_file(config).is_file():
-        return (
-            f"there is no saved session at {session_file(config)}: "
-            "run `campaign login instagram` first"
+        return f"[{table}] username is empty in config.toml"
+    file = session_file(config, account)
+    if not file.is_file():
+        login = "campaign login instagram" + (
+            "" if account.is_default else f" --account {account.name}"
         )
+        return f"there is no saved session at {file}: run `{login}` first"
     return None
 
 
-def session_file(config: Config) -> Path:
-    """Where the Instagram session is kept (``~`` expanded, relative to config.toml)."""
-    return config.path(config.channels.instagram.session_file)
+def session_file(config: Config, account: Account | None = None) -> Path:
+    """Where an instagrapi account keeps its session (``~`` expanded, relative to
+    config.toml); without ``account``, the default Instagram account's."""
+    account = account or config.default_account("instagram")
+    assert account.instagram is not None
+    return config.path(account.instagram.session_file)
 
 
-def _live(config: Config, name: ChannelName, env: Mapping[str, str]) -> Channel:
+def _live(config: Config, account: Account, env: Mapping[str, str]) -> Channel:
     timeout = config.publishing.request_timeout_seconds
-    if name == "facebook":
+    if account.platform == "facebook":
         from scheduler.channels.facebook import FacebookChannel
 
-        settings = config.channels.facebook
+        settings = account.facebook
+        assert settings is not None
         return FacebookChannel(settings, env[settings.token_env], timeout)
     from scheduler.channels.instagram import InstagramChannel
 
-    settings_ig = config.channels.instagram
+    settings_ig = account.instagram
+    assert settings_ig is not None
     return InstagramChannel(
-        settings_ig, session_file(config), env.get(settings_ig.password_env), timeout
+        settings_ig, session_file(config, account), env.get(settings_ig.password_env), timeout
     )
 
 
 def channel_modes(
     config: Config, environ: Mapping[str, str] | None = None
-) -> dict[ChannelName, tuple[str, str | None]]:
-    """(backend, why it is a dry run or None) per enabled channel, for `campaign plan`:
-    nothing is built, and the media host (boto3) only when it is the last question."""
+) -> dict[str, tuple[str, str | None]]:
+    """(backend, why it is a dry run or None) per switched-on account, for `campaign
+    plan`: nothing is built, and the media host (boto3) only when it is the last question."""
     env = os.environ if environ is None else environ
-    modes: dict[ChannelName, tuple[str, str | None]] = {}
-    for name in config.enabled_channels:
-        if name == "instagram" and config.instagram_backend == "graph":
+    modes: dict[str, tuple[str, str | None]] = {}
+    for account in config.enabled_accounts:
+        if account.platform == "instagram" and account.backend == "graph":
             from scheduler.media_host.from_config import media_host_from_config
 
-            reason = _graph_missing(config, env, lambda: media_host_from_config(config, env))
+            reason = _graph_missing(account, env, lambda: media_host_from_config(config, env))
         else:
-            reason = _missing(config, name, env)
-        modes[name] = (backend_label(config, name), reason)
+            reason = _missing(config, account, env)
+        modes[account.name] = (BACKEND_LABELS[account.backend], reason)
     return modes
 
 
 def _graph_missing(
-    config: Config, env: Mapping[str, str], host: Callable[[], BuiltMediaHost]
+    account: Account, env: Mapping[str, str], host: Callable[[], BuiltMediaHost]
 ) -> str | None:
-    """Why Instagram through the official API cannot run for real (None: it can)."""
-    instagram = config.channels.instagram
+    """Why an Instagram account cannot run through the official API for real (None: it
+    can)."""
+    instagram = account.instagram
+    assert instagram is not None
     if not instagram.ig_user_id:
-        return "[channels.instagram] ig_user_id is empty in config.toml"
+        return f"[{account.table}] ig_user_id is empty in config.toml"
     if not env.get(instagram.token_env):
         return f"the environment variable {instagram.token_env} (the Instagram token) is not set"
     built = host()
@@ -163,11 +229,12 @@ def _graph_missing(
 
 
 def outbox_media_host(
-    config: Config, name: ChannelName, environ: Mapping[str, str] | None = None
+    config: Config, name: str, environ: Mapping[str, str] | None = None
 ) -> str | None:
-    """Where the images of ``name`` would be put for the platform to fetch, for a dry run
-    standing in for it (a rehearsal): Instagram through the official API only."""
-    if name != "instagram" or config.instagram_backend != "graph":
+    """Where the images of account ``name`` would be put for the platform to fetch, for a
+    dry run standing in for it (a rehearsal): Instagram through the official API only."""
+    account = _account_of(config, name)
+    if account.platform != "instagram" or account.backend != "graph":
         return None
     from scheduler.media_host.from_config import media_host_from_config
 
@@ -181,32 +248,37 @@ def _host_text(built: BuiltMediaHost) -> str:
 
 
 def _graph_setup(
-    config: Config, env: Mapping[str, str], dry_run: bool, clock: Clock
+    config: Config, account: Account, env: Mapping[str, str], dry_run: bool, clock: Clock
 ) -> ChannelSetup:
     """Instagram through Meta's official API: the account's id, its token and a media host
     make it live; without one of them it is the outbox, which shows where the images
     would have been put."""
     from scheduler.media_host.from_config import media_host_from_config, url_valid_for
 
-    instagram = config.channels.instagram
+    instagram = account.instagram
+    assert instagram is not None
     if token := env.get(instagram.token_env):
         register_secret(token)  # kept out of every log line even while a dry run
     built = media_host_from_config(config, env)
     host_text = _host_text(built)
-    reason = "--dry-run was given" if dry_run else _graph_missing(config, env, lambda: built)
+    reason = "--dry-run was given" if dry_run else _graph_missing(account, env, lambda: built)
     label = BACKEND_LABELS["graph"]
     if reason is not None:
         outbox = OutboxChannel(
-            "instagram", config.outbox_dir, clock, root=config.base_dir, media_host=host_text
+            "instagram",
+            config.outbox_dir,
+            clock,
+            root=config.base_dir,
+            media_host=host_text,
+            account=account.name,
         )
-        return ChannelSetup(outbox, reason, label, host_text)
+        return ChannelSetup(_named(outbox, account), reason, label, host_text)
     from scheduler.channels.instagram_graph import InstagramGraphChannel, InstagramGraphSettings
 
-    facebook = config.channels.facebook
     settings = InstagramGraphSettings(
         ig_user_id=instagram.ig_user_id,
-        graph_url=instagram.graph_url or facebook.graph_url,
-        api_version=instagram.api_version or facebook.api_version,
+        graph_url=instagram.graph_url,
+        api_version=instagram.api_version,
     )
     assert built.host is not None
     channel = InstagramGraphChannel(
@@ -219,4 +291,4 @@ def _graph_setup(
         url_valid_for=url_valid_for(config),
         clock=clock,
     )
-    return ChannelSetup(channel, None, label, host_text)
+    return ChannelSetup(_named(channel, account), None, label, host_text)

@@ -1,6 +1,6 @@
 """The dry-run channel: writes what would have been posted into a folder.
 
-One folder per (channel, post): ``post.json`` with the exact caption, link,
+One folder per (account, post): ``post.json`` with the exact caption, link,
 first comment and alt texts, and a copy of each rendition. For Instagram through
 Meta's official API, ``post.json`` and ``upload.txt`` also say which files would
 have been put on which media host for Meta to fetch. Nothing leaves the machine.
@@ -50,8 +50,9 @@ _OUTBOX_FILES = re.compile(r"post\.json|upload\.txt|[0-9]+\.(?:jpg|jpeg|png|webp
 
 
 class OutboxChannel(Channel):
-    """Writes posts for ``name`` under ``folder/name/POST_ID/``; every folder on the way
-    below ``root`` (the repository) must be a real folder, not a symbolic link.
+    """Writes posts for ``account`` (default: the platform ``name``'s default account,
+    named like it) under ``folder/ACCOUNT/POST_ID/``; every folder on the way below
+    ``root`` (the repository) must be a real folder, not a symbolic link.
 
     ``media_host`` describes where the channel it stands in for would have put the images
     for the platform to fetch (Instagram's official API), or why there is no such place;
@@ -66,15 +67,18 @@ class OutboxChannel(Channel):
         clock: Clock = system_clock,
         root: Path | None = None,
         media_host: str | None = None,
+        account: str | None = None,
     ) -> None:
         self.name = name
         self.folder = folder
         self.clock = clock
         self.root = root
         self.media_host = media_host
+        if account:
+            self.account = account
 
     def post_folder(self, post_id: str) -> Path:
-        return self.folder / self.name / post_id
+        return self.folder / self.account / post_id
 
     def publish(self, request: PublishRequest) -> PublishResult:
         """Write ``post.json`` and the renditions, replacing the folder in one rename."""
@@ -102,7 +106,9 @@ class OutboxChannel(Channel):
                 f"{problem.strerror or problem}{where}. Check that the folder is writable, "
                 "the disk is not full and the branded images exist (campaign render).",
             ) from None
-        return PublishResult(remote_id=f"outbox:{self.name}:{request.post_id}", url=target.as_uri())
+        return PublishResult(
+            remote_id=f"outbox:{self.account}:{request.post_id}", url=target.as_uri()
+        )
 
     def _write(self, request: PublishRequest, folder: Path) -> None:
         media = []
@@ -112,6 +118,7 @@ class OutboxChannel(Channel):
             media.append({"file": name, "alt": item.alt, "sha256": item.sha256})
         record = {
             "channel": self.name,
+            "account": self.account,
             "post_id": request.post_id,
             "published_at": self.clock().isoformat(),
             "caption": request.caption,
@@ -139,7 +146,7 @@ class OutboxChannel(Channel):
         if created < since or not captions_match(request.caption, record.get("caption", "")):
             return None
         return RemotePost(
-            remote_id=f"outbox:{self.name}:{request.post_id}",
+            remote_id=f"outbox:{self.account}:{request.post_id}",
             url=record_file.parent.as_uri(),
             created_at=created,
             caption=record["caption"],
@@ -173,11 +180,11 @@ def clear_outbox(folder: Path) -> int:
     :class:`~campaign.safe_output.UnsafeOutput`, never followed."""
     refuse_link(folder)
     removed = 0
-    for channel in real_subfolders(folder):
-        for post in real_subfolders(channel):
+    for account in real_subfolders(folder):
+        for post in real_subfolders(account):
             removed += remove_generated(post, _OUTBOX_FILES)
             remove_if_empty(post)
-        remove_if_empty(channel)
+        remove_if_empty(account)
     return removed
 
 

@@ -1,8 +1,8 @@
 """Take the samples that are due: read each post's counts from its platform and store them.
 
-Rate limits and broken logins are handled as in publishing (the channel rests or
-pauses), and sampling never gets in the way of publishing: a failed read is logged and
-tried again at the next check.
+Rate limits and broken logins are handled as in publishing, per account (the account
+rests or pauses, the others read on), and sampling never gets in the way of publishing: a
+failed read is logged and tried again at the next check.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from scheduler.channels.base import Channel
 from scheduler.channels.errors import ChannelError, ErrorClass
 from scheduler.clock import Clock, system_clock
 from scheduler.engagement.sampling import due_target
+from scheduler.publisher import alert_paused
 from scheduler.redaction import excerpt, redact
 from scheduler.retry_policy import RetryPolicy
 from scheduler.store.models import Sample
@@ -35,7 +36,8 @@ class SampleReport:
 
 
 class Sampler:
-    """Samples published posts at their ages through the live channels."""
+    """Samples published posts at their ages through the live channels (keyed by
+    account name)."""
 
     def __init__(
         self,
@@ -50,8 +52,8 @@ class Sampler:
         self.ages = tuple(ages)
         self.policy = policy or RetryPolicy()
         self.clock = clock
-        #: Channels whose reads were rate-limited, and until when. Kept here, not in the
-        #: store's channel state, so that a limit on reading never holds up publishing.
+        #: Accounts whose reads were rate-limited, and until when. Kept here, not in the
+        #: store's account state, so that a limit on reading never holds up publishing.
         self.resting_until: dict[str, datetime] = {}
 
     def sample_due(self) -> SampleReport:
@@ -61,13 +63,14 @@ class Sampler:
         resting: set[str] = set()
         for row in self.store.published():
             assert row.id is not None
-            channel = self.channels.get(row.channel)
+            account = row.account
+            channel = self.channels.get(account)
             if channel is None or channel.kind == "outbox" or row.published_at is None:
                 continue
             if row.sampling_stopped is not None:
                 continue
-            if row.channel in resting or not self._open(row.channel):
-                resting.add(row.channel)
+            if account in resting or not self._open(account):
+                resting.add(account)
                 continue
             now = self.clock()
             target = due_target(row.published_at, self.ages, taken.get(row.id, set()), now)
@@ -77,19 +80,19 @@ class Sampler:
                 metrics = channel.read_metrics(row.remote_id)
             except ChannelError as error:
                 report.failed += 1
-                if self._rest(row.channel, error):
-                    resting.add(row.channel)
+                if self._rest(channel, error):
+                    resting.add(account)
                 if error.error_class is ErrorClass.PERMANENT:
                     self.store.stop_sampling(row.id, error.message)
                     log.warning(
                         "engagement of %s on %s is no longer read: %s",
                         row.post_id,
-                        row.channel,
+                        channel.label,
                         error.message,
                     )
                 else:
                     log.warning(
-                        "engagement of %s on %s: %s", row.post_id, row.channel, error.message
+                        "engagement of %s on %s: %s", row.post_id, channel.label, error.message
                     )
                 continue
             except Exception as problem:  # one post that breaks never stops the others'
@@ -97,7 +100,7 @@ class Sampler:
                 log.warning(
                     "engagement of %s on %s failed unexpectedly (read again at the next check): %s",
                     row.post_id,
-                    row.channel,
+                    channel.label,
                     excerpt(f"{type(problem).__name__}: {problem}", 300),
                 )
                 continue
@@ -120,31 +123,25 @@ class Sampler:
         report.skipped_channels = len(resting)
         return report
 
-    def _open(self, channel: str) -> bool:
+    def _open(self, account: str) -> bool:
         now = self.clock()
-        if self.resting_until.get(channel, now) > now:
+        if self.resting_until.get(account, now) > now:
             return False
-        state = self.store.channel_state(channel)
+        state = self.store.channel_state(account)
         if state.paused_reason is not None:
             return False
         return state.cooldown_until is None or state.cooldown_until <= now
 
-    def _rest(self, channel: str, error: ChannelError) -> bool:
-        """Rest reading (a rate limit) or pause the channel (a broken login, as publishing
-        would); whether the channel now rests."""
+    def _rest(self, channel: Channel, error: ChannelError) -> bool:
+        """Rest reading (a rate limit) or pause the account (a broken login, as publishing
+        would); whether the account now rests."""
         now = self.clock()
+        account = channel.account
         if error.error_class is ErrorClass.RATE_LIMITED:
-            self.resting_until[channel] = now + self.policy.cooldown(error.retry_after)
+            self.resting_until[account] = now + self.policy.cooldown(error.retry_after)
             return True
         if error.error_class is ErrorClass.AUTH:
-            if self.store.pause_channel(channel, error.message, now):
-                self.store.raise_alert(
-                    f"paused:{channel}",
-                    "paused",
-                    f"{channel} is paused: nothing more is sent there until a human acts. "
-                    f"{error.message}",
-                    now,
-                    channel=channel,
-                )
+            if self.store.pause_channel(account, error.message, now):
+                alert_paused(self.store, channel.name, account, channel.label, error.message, now)
             return True
         return False
