@@ -388,6 +388,12 @@ def stats(
     channel: Annotated[
         str | None, typer.Option("--channel", "-c", help="Only facebook or instagram.")
     ] = None,
+    account: Annotated[
+        str | None,
+        typer.Option(
+            "--account", help="Only this account (facebook, instagram or an [accounts.NAME])."
+        ),
+    ] = None,
     tag: Annotated[str | None, typer.Option("--tag", help="Only posts with this tag.")] = None,
     language: Annotated[
         str | None, typer.Option("--language", help="Only posts in this language (sv, en …).")
@@ -425,6 +431,7 @@ def stats(
         run_stats(
             config,
             channel=channel,
+            account=account,
             tag=tag,
             language=language,
             since=since,

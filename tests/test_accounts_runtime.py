@@ -5,16 +5,20 @@ in tests/test_daemon.py), the real Facebook channel (facebook-sdk) and two fake 
 on 127.0.0.1, each serving one Page and accepting only its own token. A post for the
 default account ``facebook`` and for ``bibliotek-fb`` ([accounts.bibliotek-fb]) goes to
 both Pages, each with its own caption, once. A rate limit or a broken token on one
-account rests or pauses that account only; the other goes on publishing. `campaign
-status` and `publish` know the account. On SQLite and on PostgreSQL.
+account rests or pauses that account only (reading its engagement too); the other goes on
+publishing. `campaign status`, `publish`, `stats`, `export` and the report know the
+account. On SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
@@ -27,7 +31,7 @@ from scheduler import redaction
 from scheduler.channels.factory import build_channels
 from scheduler.daemon import Daemon
 from scheduler.prepare import content_fingerprint
-from scheduler.store.models import Mode, State
+from scheduler.store.models import Mode, Sample, State
 from scheduler.store.store import Store
 from tests.conftest import Campaign, HandClock
 from tests.database import database_url as database_url
@@ -404,3 +408,75 @@ def test_a_named_account_without_its_token_is_a_dry_run_saying_so(pages: TwoPage
         f"variable {BIBLIOTEK_TOKEN_ENV} (the Page token) is not set"
     )
     assert library.channel.post_folder("p") == pages.campaign.root / "outbox" / LIBRARY / "p"  # type: ignore[attr-defined]
+
+
+# --- stats, export and the report show the account -------------------------------------------
+
+
+def published_both(pages: TwoPages) -> Store:
+    pages.post("2030-09-15-val", post_text("2030-09-15 09:00", "idag är det val."))
+    daemon = pages.daemon()
+    pages.clock.now = at("2030-09-15 09:00")
+    due(daemon, "2030-09-15-val", "facebook", LIBRARY)
+    store = daemon.store
+    for account, reactions in (("facebook", 40), (LIBRARY, 7)):
+        row = store.get("2030-09-15-val", account, Mode.LIVE)
+        assert row is not None and row.id is not None and row.published_at is not None
+        sample = Sample(
+            publication_id=row.id,
+            taken_at=row.published_at + timedelta(hours=1),
+            age_seconds=3600,
+            target_age_seconds=3600,
+            reactions=reactions,
+        )
+        assert store.add_sample(sample)
+    return store
+
+
+def test_stats_filter_and_show_the_account(pages: TwoPages, tmp_path: Path) -> None:
+    published_both(pages)
+
+    both = cli(pages, "stats", "--csv", str(tmp_path / "stats.csv"))
+    [header] = [line for line in both.splitlines() if line.lstrip().startswith("post")]
+    assert header.split()[:4] == ["post", "channel", "account", "published"]
+    [library_line] = [line for line in both.splitlines() if LIBRARY in line]
+    assert " 7 " in f"{library_line} "
+    assert "Total, 2 publications: reactions 47" in both
+    text = (tmp_path / "stats.csv").read_bytes().decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert sorted(row["account"] for row in rows) == [LIBRARY, "facebook"]
+    assert {row["channel"] for row in rows} == {"facebook"}
+
+    only = cli(pages, "stats", "--account", LIBRARY)
+    assert "Total, 1 publication: reactions 7" in only
+    assert "--account" not in only
+    unknown = runner.invoke(
+        app, ["--config", str(pages.campaign.config_path), "stats", "--account", "biblioteket"]
+    )
+    assert unknown.exit_code == 2
+    assert "'biblioteket' is not an account of config.toml" in unknown.output
+    assert LIBRARY in unknown.output
+
+
+def test_the_report_labels_and_compares_the_accounts(pages: TwoPages, tmp_path: Path) -> None:
+    published_both(pages)
+    cli(pages, "stats", "--html", str(tmp_path / "rapport"))
+    page = (tmp_path / "rapport" / "index.html").read_text("utf-8")
+    assert 'data-channel="facebook"' in page
+    assert f"{LIBRARY_NAME} (Facebook)" in page  # the library's publication, by its name
+    assert 'id="by-account"' in page and "By account" in page
+
+
+def test_export_shows_the_account(pages: TwoPages, tmp_path: Path) -> None:
+    published_both(pages)
+
+    exported = cli(pages, "export", "--output", str(tmp_path / "arkiv"))
+    assert "(2 published; bibliotek-fb 1, facebook 1)" in exported
+    document = json.loads((tmp_path / "arkiv" / "archive.json").read_text("utf-8"))
+    records = {record["account"]: record for record in document["publications"]}
+    assert list(records[LIBRARY])[:3] == ["post_id", "channel", "account"]
+    assert records[LIBRARY]["caption"].startswith("Biblioteket:")
+    assert records["facebook"]["caption"].startswith("Kommunen:")
+    text = (tmp_path / "arkiv" / "archive.csv").read_bytes().decode("utf-8-sig")
+    header = next(csv.reader(io.StringIO(text, newline="")))
+    assert header[:3] == ["post_id", "channel", "account"]

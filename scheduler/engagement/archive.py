@@ -1,9 +1,10 @@
 """The archive: the public record of everything sent or tried, exactly as it was sent.
 
-One record per live publication that was ever claimed — published, failed, unknown or
-missed after a try alike — with the caption, link and first comment as sent, each image's
-file name, alt text and SHA-256, the remote id and URL, the scheduled, claimed and published
-times, and every attempt. Dry runs and publications never tried are not in it.
+One record per live publication (a post on one account) that was ever claimed — published,
+failed, unknown or missed after a try alike — with its platform and account, the caption,
+link and first comment as sent, each image's file name, alt text and SHA-256, the remote id
+and URL, the scheduled, claimed and published times, and every attempt. Dry runs and
+publications never tried are not in it.
 
 :func:`archive_records` reads the store (times stay aware UTC datetimes);
 :func:`write_archive` writes them as ``archive.json`` and ``archive.csv``, each time both in
@@ -33,6 +34,7 @@ ATTEMPT_TIMES = ("started_at", "finished_at")
 CSV_COLUMNS = (
     "post_id",
     "channel",
+    "account",
     "state",
     "due_at",
     "due_at_local",
@@ -68,7 +70,7 @@ def archive_records(store: Store) -> list[dict[str, Any]]:
         if row.claimed_at is None and not attempts:
             continue  # never tried: nothing was sent
         records.append(_record(row, attempts))
-    records.sort(key=lambda r: (r["due_at"], r["post_id"], r["channel"]))
+    records.sort(key=lambda r: (r["due_at"], r["post_id"], r["channel"], r["account"]))
     return records
 
 
@@ -111,6 +113,7 @@ def _record(row: Publication, attempts: list[Attempt]) -> dict[str, Any]:
     return {
         "post_id": row.post_id,
         "channel": row.channel,
+        "account": row.account,
         "state": row.state,
         "caption": row.caption,
         "link": row.link,

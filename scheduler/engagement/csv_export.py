@@ -16,7 +16,8 @@ from pathlib import Path
 from campaign.safe_output import replacing
 from scheduler.engagement.stats_query import COUNTS, StatsRow
 
-#: The header row: the labels, then each count and its growth since the previous sample.
+#: The header row: the labels, then each count and its growth since the previous sample,
+#: the account (a default one is named like its platform) and the caption.
 HEADER: tuple[str, ...] = (
     "post",
     "channel",
@@ -25,6 +26,7 @@ HEADER: tuple[str, ...] = (
     "published",
     "age_hours",
     *(name for count in COUNTS for name in (count, f"{count}_growth")),
+    "account",
     "caption",
 )
 
@@ -64,6 +66,7 @@ def write_csv(rows: Iterable[StatsRow], path: Path, excel_sv: bool, zone: tzinfo
                 str(row.published_at.astimezone(zone))[:16],
                 _hours(row.age_seconds, decimal),
                 *row.numbers,
+                row.account_name,
                 spreadsheet_safe(row.caption),
             )
             for row in rows

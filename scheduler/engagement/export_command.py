@@ -55,11 +55,12 @@ def run_export(config: Config, output: Path, out: Console, err: Console) -> int:
 
 
 def _summary(records: list[dict[str, Any]]) -> str:
-    """`` (2 published, 1 failed; facebook 2, instagram 1)``, or nothing for no records."""
+    """`` (2 published, 1 failed; facebook 2, instagram 1)``, or nothing for no records;
+    counted by account (a default account is named like its platform): ``bibliotek-fb 1``."""
     if not records:
         return ""
     states = Counter(str(record["state"]) for record in records)
-    channels = Counter(str(record["channel"]) for record in records)
+    accounts = Counter(str(record.get("account") or record["channel"]) for record in records)
     by_state = ", ".join(f"{count} {state}" for state, count in sorted(states.items()))
-    by_channel = ", ".join(f"{name} {count}" for name, count in sorted(channels.items()))
-    return f" ({by_state}; {by_channel})"
+    by_account = ", ".join(f"{name} {count}" for name, count in sorted(accounts.items()))
+    return f" ({by_state}; {by_account})"

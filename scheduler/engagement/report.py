@@ -166,7 +166,7 @@ def build_report(
             sampled=len(measured),
             dry_runs=sum(view.dry_run for view in views),
             compared=[LABELS[metric] for metric in COMPARED],
-            comparisons=_comparisons(measured),
+            comparisons=_comparisons(config, measured),
         )
     )
     real_folder(directory)  # the command checked the folders above it inside the repository
@@ -216,7 +216,7 @@ def _publication_view(config: Config, row: Publication, samples: list[Sample]) -
     caption, cut = _caption(row.caption or "")
     media = _media(row.media_json)
     lines = _lines(samples)
-    channel_name = CHANNEL_NAMES.get(row.channel, row.channel.capitalize())
+    channel_name = account_name(config, row)
     local = _local(row.published_at, config)
     return PublicationView(
         anchor=f"publication-{row.id}",
@@ -245,6 +245,19 @@ def _publication_view(config: Config, row: Publication, samples: list[Sample]) -
         chart=timeline_chart(lines) if lines else None,
         chart_alt=_timeline_alt(row.post_id, channel_name, lines),
     )
+
+
+def account_name(config: Config, row: Publication) -> str:
+    """How the page names where a publication went: its platform ("Facebook") for a
+    default account, else the account's display name with its platform
+    ("Södertälje stadsbibliotek (Facebook)")."""
+    platform = CHANNEL_NAMES.get(row.channel, row.channel.capitalize())
+    if row.account == row.channel:
+        return platform
+    account = config.accounts.get(row.account)
+    if account is not None:
+        return account.label
+    return f"{row.account} ({platform})"  # an account no longer in config.toml
 
 
 def _caption(text: str) -> tuple[tuple[str, ...], bool]:
@@ -350,8 +363,19 @@ def _timeline_alt(post_id: str, channel_name: str, lines: Sequence[Line]) -> str
 _Group = tuple[tuple[int, str], str]
 
 
-def _comparisons(measured: Sequence[_Measured]) -> list[Comparison]:
+def _comparisons(config: Config, measured: Sequence[_Measured]) -> list[Comparison]:
+    """By tag, weekday, hour and language; first by account when a publication went to an
+    account of [accounts.*]."""
+    by_account: list[Comparison] = []
+    if any(item.row.account != item.row.channel for item in measured):
+
+        def of_account(item: _Measured) -> list[_Group]:
+            name = account_name(config, item.row)
+            return [((0 if item.row.account == item.row.channel else 1, name.casefold()), name)]
+
+        by_account.append(_comparison("by-account", "By account", "Account", measured, of_account))
     return [
+        *by_account,
         _comparison("by-tag", "By tag", "Tag", measured, _by_tag),
         _comparison("by-weekday", "By weekday", "Weekday", measured, _by_weekday),
         _comparison("by-hour", "By hour of day", "Hour", measured, _by_hour),

@@ -1,7 +1,9 @@
 """`campaign stats`: each live published post's latest engagement and its growth.
 
-The table shows, per post and channel, the latest sample's counts with the growth since
-the sample before (``120 (+15)``), and ends with one line of totals. ``--csv`` also writes
+The table shows, per post and account, the latest sample's counts with the growth since
+the sample before (``120 (+15)``), and ends with one line of totals; an "account" column
+only when a post went to an account of [accounts.*] (the default accounts are named like
+their platforms, so the "channel" column says it all). ``--csv`` also writes
 every row for Excel, ``--html`` a report with charts. Options that make no sense are a
 message and exit status 2; a database that does not exist yet is not an error.
 """
@@ -32,6 +34,7 @@ def run_stats(
     config: Config,
     *,
     channel: str | None = None,
+    account: str | None = None,
     tag: str | None = None,
     language: str | None = None,
     since: str | None = None,
@@ -46,9 +49,16 @@ def run_stats(
     """Print the statistics (and write the CSV and HTML asked for); the exit status."""
     try:
         where = StatsFilter.parse(
-            channel=channel, tag=tag, language=language, since=since, until=until, zone=config.zone
+            channel=channel,
+            tag=tag,
+            language=language,
+            since=since,
+            until=until,
+            zone=config.zone,
+            account=account,
         )
         check_sort(sort)
+        _check_account(config, where)
     except ValueError as problem:
         err.print(f"[red]error[/]: {escape(str(problem))}")
         return 2
@@ -132,8 +142,27 @@ def _stats(
     return 0
 
 
+def _check_account(config: Config, where: StatsFilter) -> None:
+    """ValueError when ``--account`` names no account of config.toml, or one on another
+    platform than ``--channel``. An account switched off since is still one."""
+    if where.account is None:
+        return
+    account = config.accounts.get(where.account)
+    if account is None:
+        raise ValueError(
+            f"--account {where.account!r} is not an account of config.toml: use one of "
+            f"{', '.join(config.accounts)}."
+        )
+    if where.channel is not None and account.platform != where.channel:
+        raise ValueError(
+            f"--account {where.account} is on {account.platform}, not {where.channel}: "
+            "give --account alone."
+        )
+
+
 def stats_table(rows: list[StatsRow], zone: tzinfo) -> Table:
-    """The rows as a table; a count no row has (say, saves on Facebook only) is left out.
+    """The rows as a table; a count no row has (say, saves on Facebook only) is left out,
+    and the "account" column when every row is for its platform's default account.
 
     A number is never cut short: in a narrow terminal a count cell wraps between the count
     and its growth, and the post name folds.
@@ -146,8 +175,11 @@ def stats_table(rows: list[StatsRow], zone: tzinfo) -> Table:
     table = Table(
         box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True
     )
+    named = any(row.account_name != row.channel for row in rows)
     table.add_column("post", overflow="fold", min_width=10)
     table.add_column("channel", no_wrap=True, min_width=9)
+    if named:
+        table.add_column("account", no_wrap=True, min_width=9)
     table.add_column("published", no_wrap=True, min_width=16)
     table.add_column("age", justify="right", no_wrap=True, min_width=6)
     for index, name in enumerate(names):
@@ -157,6 +189,7 @@ def stats_table(rows: list[StatsRow], zone: tzinfo) -> Table:
         table.add_row(
             escape(row.post_id),
             row.channel,
+            *((escape(row.account_name),) if named else ()),
             _local(row.published_at, zone),
             age_text(row.age_seconds),
             *texts,

@@ -36,7 +36,9 @@ _SAMPLES: Any = Sample.__table__  # type: ignore[attr-defined]
 
 @dataclass(frozen=True)
 class StatsFilter:
-    """Which publications to show. Dates are days in the campaign's zone, both inclusive."""
+    """Which publications to show. Dates are days in the campaign's zone, both inclusive;
+    ``channel`` is a platform, ``account`` one account (a default one is named like its
+    platform)."""
 
     channel: str | None = None
     tag: str | None = None
@@ -44,6 +46,7 @@ class StatsFilter:
     since: date | None = None
     until: date | None = None
     zone: tzinfo = UTC
+    account: str | None = None
 
     @classmethod
     def parse(
@@ -55,6 +58,7 @@ class StatsFilter:
         since: str | None = None,
         until: str | None = None,
         zone: tzinfo = UTC,
+        account: str | None = None,
     ) -> StatsFilter:
         """A filter from command-line texts; ValueError with a readable message if one is bad."""
         if channel is not None and channel not in CHANNEL_NAMES:
@@ -72,6 +76,7 @@ class StatsFilter:
             since=first,
             until=last,
             zone=zone,
+            account=account.strip() if account and account.strip() else None,
         )
 
     def bounds(self) -> tuple[datetime | None, datetime | None]:
@@ -107,11 +112,12 @@ def check_sort(sort: str) -> str:
 
 
 class StatsRow(NamedTuple):
-    """One live published post on one channel: its latest sample's counts and each count's
+    """One live published post on one account: its latest sample's counts and each count's
     growth since the sample before (None where there is no count, or nothing to compare).
 
     A named tuple, so that ten thousand rows are cheap to make; ``counts`` and ``growth``
-    give the same numbers by count name.
+    give the same numbers by count name. ``channel`` is the platform, ``account`` the
+    account (last, so that "" — the platform's default account — may be left out).
     """
 
     publication_id: int
@@ -139,32 +145,39 @@ class StatsRow(NamedTuple):
     reach_growth: int | None
     clicks: int | None
     clicks_growth: int | None
+    account: str = ""
 
     @property
     def age_hours(self) -> float | None:
         return None if self.age_seconds is None else self.age_seconds / 3600
 
     @property
+    def account_name(self) -> str:
+        """The account (the platform's name for its default account)."""
+        return self.account or self.channel
+
+    @property
     def numbers(self) -> tuple[int | None, ...]:
         """Each count followed by its growth, in the order of :data:`COUNTS`."""
-        return self[_FIRST_COUNT:]
+        return self[_FIRST_COUNT:_END_COUNT]
 
     @property
     def counts(self) -> dict[str, int | None]:
         """Count name → the latest sample's count."""
-        return dict(zip(COUNTS, self[_FIRST_COUNT::2], strict=True))
+        return dict(zip(COUNTS, self[_FIRST_COUNT:_END_COUNT:2], strict=True))
 
     @property
     def growth(self) -> dict[str, int | None]:
         """Count name → growth since the previous sample."""
-        return dict(zip(COUNTS, self[_FIRST_COUNT + 1 :: 2], strict=True))
+        return dict(zip(COUNTS, self[_FIRST_COUNT + 1 : _END_COUNT : 2], strict=True))
 
 
 #: How much of a caption the stats read: enough for its first line in a table or CSV.
 CAPTION_CHARS = 300
 
-#: Where the counts start in a StatsRow (each count is followed by its growth).
+#: Where the counts start and end in a StatsRow (each count is followed by its growth).
 _FIRST_COUNT = 8
+_END_COUNT = _FIRST_COUNT + 2 * len(COUNTS)
 
 
 def stats_query(dialect: str, where: StatsFilter, sort: str = "published") -> Select[Any]:
@@ -188,6 +201,7 @@ def stats_query(dialect: str, where: StatsFilter, sort: str = "published") -> Se
     ]
     for name in COUNTS:
         columns += [latest.c[name], (latest.c[name] - previous.c[name]).label(f"{name}_growth")]
+    columns.append(p.c.account)
     if dialect == "postgresql":
         joined = p.outerjoin(latest, true()).outerjoin(previous, true())
     else:
@@ -299,6 +313,8 @@ def _conditions(where: StatsFilter) -> list[ColumnElement[bool]]:
     ]
     if where.channel is not None:
         conditions.append(p.c.channel == where.channel)
+    if where.account is not None:
+        conditions.append(p.c.account == where.account)
     if where.language is not None:
         conditions.append(func.lower(p.c.language) == func.lower(literal(where.language)))
     if where.tag is not None:
