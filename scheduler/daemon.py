@@ -606,7 +606,8 @@ class Daemon:
                     account,
                 )
             )
-        self._follow_up(post, account)
+        if outcome.state != State.PUBLISHED:  # published: nothing follows (one read less)
+            self._follow_up(post, account)
 
     def _label(self, account: str) -> str:
         """How messages name ``account`` (see :attr:`Channel.label`)."""
