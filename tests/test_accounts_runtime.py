@@ -310,6 +310,24 @@ def test_a_broken_token_on_one_account_pauses_it_and_the_other_goes_on(pages: Tw
         assert row is not None and row.state == State.SCHEDULED
 
 
+def test_advice_about_a_named_account_names_its_own_table(pages: TwoPages) -> None:
+    pages.post("2030-09-15-val", post_text("2030-09-15 09:00", "idag är det val."))
+    daemon = pages.daemon()
+    pages.bibliotek.script("POST photos", "html_404")  # something else answers at graph_url
+
+    pages.clock.now = at("2030-09-15 09:00")
+    due(daemon, "2030-09-15-val", LIBRARY)
+
+    row = daemon.store.get("2030-09-15-val", LIBRARY, Mode.LIVE)
+    assert row is not None and row.state == State.FAILED and row.last_error is not None
+    assert f"Check graph_url in [accounts.{LIBRARY}] of config.toml" in row.last_error
+    assert "[channels.facebook]" not in row.last_error
+    [failed] = [alert for alert in daemon.store.alerts() if alert.kind == "failed"]
+    assert failed.message.startswith(
+        f"2030-09-15-val was not published on {LIBRARY} ({LIBRARY_NAME}): "
+    )
+
+
 def test_a_rate_limit_while_reading_one_account_rests_only_its_reading(pages: TwoPages) -> None:
     pages.post("2030-09-15-val", post_text("2030-09-15 09:00", "idag är det val."))
     daemon = pages.daemon()
