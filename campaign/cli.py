@@ -423,7 +423,7 @@ def stats(
         typer.Option("--html", help="Also write an HTML report with charts into this folder."),
     ] = None,
 ) -> None:
-    """Show engagement per post and channel: the latest counts and their growth."""
+    """Show engagement per post and account: the latest counts and their growth."""
     from scheduler.engagement.stats_command import run_stats
 
     config = _config()
