@@ -328,6 +328,34 @@ def test_the_previous_releases_database_is_migrated_with_every_row(
     assert "the database is now at schema version 2" in caplog.messages
 
 
+@pytest.mark.parametrize("left", ["empty", "cut short", "older"])
+def test_the_copy_before_migrating_is_of_the_database_as_it_is_now(
+    tmp_path: Path, left: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A copy left beside the file is never taken for the copy: not one a full disk cut
+    short, nor one from an earlier upgrade (the previous release was put back and run
+    again since: that copy lacks what it published meanwhile)."""
+    file = tmp_path / "campaign.db"
+    url = f"sqlite:///{file.as_posix()}"
+    before = load_v1(url)
+    backup = file.with_name(f"{file.name}.schema-v1.bak")
+    if left == "older":
+        with closing(sqlite3.connect(file)) as connection:
+            connection.execute("VACUUM INTO ?", (backup.as_posix(),))
+            connection.execute("UPDATE publications SET state = 'published' WHERE id = 6")
+            connection.commit()
+        before = rows_of(url)
+    else:
+        backup.write_bytes(b"" if left == "empty" else file.read_bytes()[:4096])
+    caplog.set_level(logging.WARNING, logger="campaign.store")
+
+    Store.open(url).close()
+
+    assert rows_of(f"sqlite:///{backup.as_posix()}") == before
+    assert f"kept a copy of the schema version 1 database at {backup}" in caplog.text
+    assert sorted(p.name for p in tmp_path.iterdir()) == [file.name, backup.name]
+
+
 def test_a_migrated_database_opens_again_without_migrating_or_copying(
     database_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -9,8 +9,10 @@ newer release is refused rather than damaged. The steps are in ``migrations.py``
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, inspect, text
@@ -181,22 +183,40 @@ def _write_version(connection: Connection, version: int) -> None:
 
 
 def _backup_sqlite(engine: Engine, version: int) -> Path | None:
-    """Keep a copy of a SQLite file as it is before migrating (once); its path."""
+    """Keep a copy of a SQLite file as it is right before migrating; its path.
+
+    The copy is written beside the target under a name of this process's own and put in
+    place only once whole and readable at ``version``: a copy cut short (a full disk) is
+    never taken for one, nor is an older copy left from an earlier upgrade (with the
+    previous release run again since, it lacks what was published meanwhile).
+    """
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         return None
     target = Path(f"{database}.schema-v{version}.bak")
-    if target.exists():
-        return target
+    partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
+    partial.unlink(missing_ok=True)
     raw = engine.raw_connection()
     try:
-        raw.driver_connection.execute("VACUUM INTO ?", (target.as_posix(),))  # type: ignore[union-attr]
-    except sqlite3.OperationalError:
-        if not target.exists():
-            raise  # else another process opening the database has just made the same copy
-        return target
+        raw.driver_connection.execute("VACUUM INTO ?", (partial.as_posix(),))  # type: ignore[union-attr]
+    except sqlite3.Error as problem:
+        partial.unlink(missing_ok=True)
+        if _is_copy(target, version):
+            return target  # another process migrating it at once has just made its copy
+        raise StoreError(
+            f"could not keep a copy of the database at {target} before migrating it from "
+            f"schema version {version} to {current_version()}: {problem}. Nothing was "
+            f"changed: it is still at version {version}. Make room there (or let this user "
+            "write in that folder), then run the command again."
+        ) from None
     finally:
         raw.close()
+    try:
+        if not _is_copy(partial, version):
+            return target if _is_copy(target, version) else None  # migrated meanwhile
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     log.warning(
         "kept a copy of the schema version %d database at %s before migrating it to version %d",
         version,
@@ -204,3 +224,19 @@ def _backup_sqlite(engine: Engine, version: int) -> Path | None:
         current_version(),
     )
     return target
+
+
+def _is_copy(path: Path, version: int) -> bool:
+    """Whether ``path`` is a whole SQLite database at schema ``version``."""
+    if not path.is_file():
+        return False
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as copy:
+            if copy.execute("PRAGMA quick_check").fetchall() != [("ok",)]:
+                return False
+            stored = copy.execute(
+                "SELECT value FROM store_info WHERE key = 'schema_version'"
+            ).fetchone()
+    except sqlite3.Error:
+        return False
+    return stored == (str(version),)
