@@ -391,7 +391,7 @@ def stats(
     account: Annotated[
         str | None,
         typer.Option(
-            "--account", help="Only this account (facebook, instagram or an [accounts.NAME])."
+            "--account", help="Only this account (facebook, instagram or an \\[accounts.NAME])."
         ),
     ] = None,
     tag: Annotated[str | None, typer.Option("--tag", help="Only posts with this tag.")] = None,
@@ -472,7 +472,7 @@ AccountOption = Annotated[
         "--account",
         "-a",
         help="Only this account: facebook, instagram (the default ones) or the NAME of an "
-        "[accounts.NAME] in config.toml.",
+        "\\[accounts.NAME] in config.toml.",
     ),
 ]
 
@@ -526,8 +526,8 @@ def login_instagram(
         typer.Option(
             "--account",
             "-a",
-            help="The Instagram account of an [accounts.NAME] (backend instagrapi) to log in "
-            "to; without it, the one of [channels.instagram].",
+            help="The Instagram account of an \\[accounts.NAME] (backend instagrapi) to log in "
+            "to; without it, the one of \\[channels.instagram].",
         ),
     ] = None,
 ) -> None:

@@ -33,7 +33,7 @@ def run_login_instagram(
     assert settings is not None
     if not settings.username:
         err.print(
-            f"[red]error[/]: [{escape(chosen.table)}] username is empty in config.toml: "
+            f"[red]error[/]: {escape(f'[{chosen.table}]')} username is empty in config.toml: "
             "set the account's user name first."
         )
         return 2
@@ -75,15 +75,16 @@ def _instagrapi_account(config: Config, name: str | None, err: Console) -> Accou
             f"Instagram accounts: {escape(', '.join(known))})."
         )
         return None
+    table = escape(f"[{account.table}]")
     if account.platform != "instagram":
         err.print(
-            f"[red]error[/]: --account {escape(name)} is a Facebook Page ([{account.table}]): "
+            f"[red]error[/]: --account {escape(name)} is a Facebook Page ({table}): "
             "it is reached with its token, there is nothing to log in to."
         )
         return None
     if account.backend != "instagrapi":
         err.print(
-            f"[red]error[/]: --account {escape(name)} uses Meta's official API ([{account.table}] "
+            f"[red]error[/]: --account {escape(name)} uses Meta's official API ({table} "
             "backend graph): it publishes with its token, there is nothing to log in to. "
             'Only an account with backend = "instagrapi" keeps a session.'
         )

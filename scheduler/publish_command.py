@@ -70,7 +70,7 @@ def run_publish(
         err.print(
             f"[red]error[/]: --account {escape(account)}: config.toml has no such account "
             f"(its accounts: {escape(known)}). The default accounts are facebook and "
-            "instagram; others are the NAME of an [accounts.NAME] table."
+            "instagram; others are the NAME of an \\[accounts.NAME] table."
         )
         return 2
     path = find_post(config, name)
@@ -123,7 +123,7 @@ def _publish(
             table = config.accounts[account].table if account in config.accounts else account
             err.print(
                 f"[red]error[/]: {escape(post.id)} → {escape(account)}: this account is "
-                f"switched off ([{escape(table)}] enabled = false in config.toml). Switch it "
+                f"switched off ({escape(f'[{table}]')} enabled = false in config.toml). Switch it "
                 "on, or leave it out of the post's `accounts:`."
             )
         return 1

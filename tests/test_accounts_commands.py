@@ -296,3 +296,25 @@ token_env = "CAMPAIGN_TOKEN_BIBLIOTEK_FB"
     page = cli(campaign, "login", "instagram", "--account", LIBRARY)
     assert page.exit_code == 2
     assert "is a Facebook Page" in page.output and "nothing to log in to" in page.output
+
+
+def test_messages_and_help_show_the_table_of_an_account_as_written(
+    campaign: Campaign, instagrapi_account: Path
+) -> None:
+    """`[accounts.NAME]` and `[channels.instagram]` are config tables, not Rich markup:
+    the commands' errors and --help show them, brackets and all."""
+    campaign.config_text += f"""
+[accounts.{LIBRARY}]
+platform = "facebook"
+page_id = "2222222222"
+token_env = "CAMPAIGN_TOKEN_BIBLIOTEK_FB"
+"""
+    campaign.config()
+    page = cli(campaign, "login", "instagram", "--account", LIBRARY)
+    assert f"is a Facebook Page ([accounts.{LIBRARY}])" in page.output
+    unknown = cli(campaign, "publish", "2030-09-15-x", "--account", "x-fb")
+    assert unknown.exit_code == 2
+    assert "others are the NAME of an [accounts.NAME] table." in unknown.output
+    for command in (["publish"], ["stats"], ["login", "instagram"]):
+        shown = " ".join(cli(campaign, *command, "--help").output.split())
+        assert "[accounts.NAME]" in shown.replace("│ ", "").replace(" │", ""), command
