@@ -204,6 +204,8 @@ def _check_name(name: str, sink: DiagnosticSink, positions: _Positions) -> bool:
     if ACCOUNT_NAME.fullmatch(name):
         return True
     tidy = tidy_account_name(name)
+    if tidy in CHANNELS:  # the default account's own name: suggest one of its own
+        tidy = f"{tidy}-2"
     hint = f" Did you mean [accounts.{tidy}]?" if tidy else ""
     sink.error(
         where,

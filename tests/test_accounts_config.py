@@ -138,6 +138,8 @@ def test_the_default_names_are_refused_as_account_names(tmp_path: Path) -> None:
         ('[accounts."kultur ig"]', "[accounts.kultur-ig]"),
         ("[accounts.-ungdom]", "[accounts.ungdom]"),
         ('[accounts."räddning"]', "[accounts.raddning]"),
+        ("[accounts.Facebook]", "[accounts.facebook-2]"),  # facebook is the default one's
+        ('[accounts." Instagram "]', "[accounts.instagram-2]"),
     ],
 )
 def test_a_bad_name_is_refused_with_the_nearest_good_one(
