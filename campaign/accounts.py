@@ -303,7 +303,10 @@ def _id(account: Account, backend: str, key: str) -> str | None:
     if account.backend != backend:
         return None
     section = account.facebook if account.platform == "facebook" else account.instagram
-    return str(getattr(section, key)).strip() or None
+    value = str(getattr(section, key)).strip()
+    if key == "username":  # Instagram's user names know no case, and are written with an @
+        value = value.removeprefix("@").strip().lower()
+    return value or None
 
 
 def _shared_message(key: str, account: Account, earlier: Account) -> str:

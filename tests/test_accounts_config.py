@@ -246,6 +246,21 @@ def test_the_same_page_or_instagram_account_twice_is_refused(tmp_path: Path) -> 
     assert ":15:1:" in instagram and "same Instagram account" in instagram
 
 
+@pytest.mark.parametrize("written", ["Sodertalje", "@sodertalje", " SODERTALJE "])
+def test_one_instagram_user_name_written_two_ways_is_the_same_account(
+    tmp_path: Path, written: str
+) -> None:
+    """Instagram user names know no case, and people write them with an @."""
+    text = (
+        '[channels.instagram]\nbackend = "instagrapi"\nusername = "sodertalje"\n\n'
+        '[accounts.kommun-ig]\nplatform = "instagram"\nbackend = "instagrapi"\n'
+        f'username = "{written}"\npassword_env = "CAMPAIGN_KOMMUN_IG_PASSWORD"\n'
+    )
+    [same] = problems(tmp_path, text)
+    assert ":8:1:" in same and "`username` in [accounts.kommun-ig]" in same
+    assert "same Instagram account" in same
+
+
 def test_the_other_backends_keys_in_an_instagram_account_are_refused(tmp_path: Path) -> None:
     text = (
         '[accounts.kultur-ig]\nplatform = "instagram"\nbackend = "graph"\n'
