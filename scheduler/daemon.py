@@ -166,6 +166,7 @@ class Daemon:
         self.went_out: list[WentOut] = []
         self.broken: dict[Path, str] = {}
         self._snapshot = _Snapshot()
+        self._elsewhere: dict[str, list[Publication]] = {}
         self._last_pull: float = 0.0
         self._rescan_lock = threading.Lock()
         self.lanes = AccountLanes(getattr(config.publishing, "parallel", 8))
@@ -318,6 +319,7 @@ class Daemon:
         self.preparer.keep_only(set(ready) - edited)
         # Jobs first: preparing may draw images (in worker processes) for a while, and a
         # post due meanwhile prepares its own in its lane rather than wait for the others.
+        self._elsewhere = self._gone_out_on_other_accounts()
         published: list[tuple[Post, str]] = []
         for post in ready.values():
             for account in post.accounts:
@@ -440,10 +442,58 @@ class Daemon:
         except Exception:
             log.exception("the alert could not be recorded either")
 
+    def _gone_out_on_other_accounts(self) -> dict[str, list[Publication]]:
+        """Rows, by post, that went out (or may have) on an account that is no longer
+        switched on in config.toml: renamed, moved into [accounts.NAME], or switched off."""
+        rows: dict[str, list[Publication]] = {}
+        went = (State.PUBLISHED, State.UNKNOWN, State.PUBLISHING)
+        for row in self.store.publications(went):
+            if row.account not in self.channels:
+                rows.setdefault(row.post_id, []).append(row)
+        return rows
+
+    def _held_for_another_account(self, post: Post, account: str, mode: Mode) -> bool:
+        """A post that went out on an account config.toml no longer names is not sent to a
+        new account of the same platform, which may be that account renamed (the same Page
+        would get it twice): a human is told, and publishes it by hand if it is not."""
+        platform = post.account_platform[account]
+        others = [
+            row
+            for row in self._elsewhere.get(post.id, ())
+            if row.channel == platform and row.mode == mode
+        ]
+        if not others or self.store.get(post.id, account, mode) is not None:
+            return False
+        other = others[0]
+        where = self._label(account)
+        log.warning(
+            "%s is not scheduled on %s: it went out on %s, which config.toml no longer has",
+            post.id,
+            where,
+            other.account,
+        )
+        self.store.raise_alert(
+            f"elsewhere:{post.id}:{account}",
+            "error",
+            f"{post.id} is not published on {where}: it went out (or may have) on "
+            f"{other.account}, an account that is no longer switched on in config.toml. If "
+            f"{account} is {other.account} renamed (the same Page or Instagram account), "
+            "nothing needs doing: the post is already there. If it is another one, publish "
+            f"it there by hand: campaign publish {post.id} --account {account}",
+            self.clock(),
+            channel=platform,
+            account=account,
+            post_id=post.id,
+        )
+        return True
+
     def _schedule(self, post: Post, account: str, edited: bool) -> bool:
         """Bring one publication's job in line; whether it is a published post edited."""
         mode = mode_of(self.channels[account])
         now = self.clock()
+        if self._held_for_another_account(post, account, mode):
+            self._remove_job(f"publish:{post.id}:{account}")
+            return False
         row = self.store.ensure_publication(
             post.id,
             account,
