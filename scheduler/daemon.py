@@ -167,6 +167,7 @@ class Daemon:
         self.broken: dict[Path, str] = {}
         self._snapshot = _Snapshot()
         self._elsewhere: dict[str, list[Publication]] = {}
+        self._told_elsewhere: set[tuple[str, str]] = set()
         self._last_pull: float = 0.0
         self._rescan_lock = threading.Lock()
         self.lanes = AccountLanes(getattr(config.publishing, "parallel", 8))
@@ -466,6 +467,9 @@ class Daemon:
             return False
         other = others[0]
         where = self._label(account)
+        if (post.id, account) in self._told_elsewhere:
+            return True
+        self._told_elsewhere.add((post.id, account))
         log.warning(
             "%s is not scheduled on %s: it went out on %s, which config.toml no longer has",
             post.id,
