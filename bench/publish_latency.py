@@ -22,10 +22,10 @@ accounts (``accounts: [acct-NN]``), all due at the same instant. Same percentile
 beside part 1's; the goal is p99 ≤ 1 s. A daemon that does not publish to named accounts
 yet says "0 publication(s) waiting" at its start: the part then says so and stops.
 
-Part 2, the idle daemon. It runs the daemon with ``--dry-run`` on the sample campaign
-of this repository (``posts/``, its settings from ``config.toml``, but a database, build
-folder and outbox of its own in the temporary folder), waits until it has started, and
-then samples for ``--idle-seconds`` (default 60) its resident memory (``VmRSS`` in
+Part 2, the idle daemon. It runs the daemon with ``--dry-run`` on a copy of the sample
+campaign of this repository (``posts/`` copied, its settings from ``config.toml``, and a
+database, build folder and outbox of its own in the temporary folder), waits until it has
+started, and then samples for ``--idle-seconds`` (default 60) its resident memory (``VmRSS`` in
 ``/proc/PID/status``) and its CPU time (``utime + stime`` in ``/proc/PID/stat``). It
 prints the largest RSS in MB and the CPU used as a percentage of one core over the
 period; the goals are ≤ 150 MB and ≤ 0.2 %.
@@ -465,12 +465,15 @@ def toml_text(tables: dict[str, Any], prefix: str = "") -> str:
 def sample_campaign_config(
     root: Path, name: str = "idle", posts: Path | None = None, rescan_seconds: float | None = None
 ) -> Path:
-    """The repository's config.toml with its paths made absolute and the database, build
-    folder and outbox moved into ``root`` (and, if given, another posts folder and rescan
-    interval)."""
+    """The repository's config.toml in ``root``: its brand files' paths made absolute, a
+    copy of its posts (or ``posts``, a folder in ``root``), and the database, build folder
+    and outbox in ``root`` (and, if given, another rescan interval)."""
     settings = tomllib.loads((REPO / "config.toml").read_text(encoding="utf-8"))
     campaign = settings.setdefault("campaign", {})
-    campaign["posts"] = str(posts or (REPO / campaign.get("posts", "posts")).resolve())
+    if posts is None:  # a copy: the posts folder must be inside the campaign's folder
+        posts = root / f"{name}-posts"
+        shutil.copytree(REPO / campaign.get("posts", "posts"), posts)
+    campaign["posts"] = str(posts.relative_to(root))
     if rescan_seconds is not None:
         settings.setdefault("scheduler", {})["rescan_seconds"] = rescan_seconds
     brand = settings.setdefault("brand", {})
@@ -502,9 +505,7 @@ def cpu_seconds_of(pid: int) -> float:
 
 
 def measure_idle(root: Path, seconds: float) -> None:
-    print(
-        f"\nPart 2: the idle daemon, sample campaign ({REPO / 'posts'}), --dry-run, {seconds:g} s"
-    )
+    print(f"\nPart 2: the idle daemon, a copy of the sample campaign, --dry-run, {seconds:g} s")
     config = sample_campaign_config(root)
     log = root / "daemon-idle.log"
     launched = time.monotonic()
