@@ -40,6 +40,8 @@ from tests.test_daemon import setup as setup
 
 BOUND = 30  # seconds: a bound on a hang, never a measure of speed
 TOKEN_ENV = "CAMPAIGN_FACEBOOK_TOKEN"
+LIBRARY = "bibliotek-fb"  # a second Facebook Page: [accounts.bibliotek-fb]
+LIBRARY_TOKEN_ENV = "CAMPAIGN_TOKEN_BIBLIOTEK_FB"
 
 
 class Watched:
@@ -69,8 +71,8 @@ class Watched:
 class WatchedGraphAPI(FakeGraphAPI):
     """The fake Graph API; each photo post (``POST photos``) passes :attr:`watched`."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, **settings: Any) -> None:
+        super().__init__(**settings)
         self.watched = Watched()
 
     def _answer(self, handler: Any, request: Any) -> Any:
@@ -101,18 +103,21 @@ class WatchedInstagramGraphAPI(FakeInstagramGraphAPI):
 class Live:
     """The harness's campaign with Facebook and Instagram live against the fakes."""
 
-    def __init__(self, setup: Setup, facebook: WatchedGraphAPI, instagram: Any) -> None:
+    def __init__(
+        self, setup: Setup, facebook: WatchedGraphAPI, library: WatchedGraphAPI, instagram: Any
+    ) -> None:
         self.setup = setup
         self.facebook = facebook
+        self.library = library
         self.instagram = instagram
         self.host = LoopbackMediaHost(setup.root / "hosted")
 
     def daemon(self) -> Daemon:
         config = self.setup.config
-        setups = build_channels(
-            config, environ={TOKEN_ENV: self.facebook.token}, clock=self.setup.clock
-        )
+        environ = {TOKEN_ENV: self.facebook.token, LIBRARY_TOKEN_ENV: self.library.token}
+        setups = build_channels(config, environ=environ, clock=self.setup.clock)
         assert setups["facebook"].dry_run_reason is None
+        assert setups[LIBRARY].dry_run_reason is None
         settings = InstagramGraphSettings(
             self.instagram.ig_user_id, self.instagram.url, self.instagram.version
         )
@@ -135,6 +140,7 @@ class Live:
 def live(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
     monkeypatch.setattr(redaction, "_secrets", set())
     facebook = WatchedGraphAPI().start()
+    library = WatchedGraphAPI(page_id="9988776655", page_name="Stadsbiblioteket").start()
     instagram = WatchedInstagramGraphAPI().start()
     setup.campaign.config_text += f"""
 [channels.facebook]
@@ -142,14 +148,21 @@ page_id = "{facebook.page_id}"
 graph_url = "{facebook.url}"
 api_version = "{facebook.version}"
 token_env = "{TOKEN_ENV}"
+
+[accounts.{LIBRARY}]
+platform = "facebook"
+page_id = "{library.page_id}"
+graph_url = "{library.url}"
+token_env = "{LIBRARY_TOKEN_ENV}"
 """
-    state = Live(setup, facebook, instagram)
+    state = Live(setup, facebook, library, instagram)
     try:
         yield state
     finally:
         for daemon in setup.daemons:
             daemon.lanes.stop()
         facebook.stop()
+        library.stop()
         instagram.stop()
         state.host.stop()
 
@@ -230,6 +243,41 @@ def test_two_accounts_due_together_are_in_flight_at_once_and_one_account_keeps_i
         row = daemon.store.get(post_id, account, Mode.LIVE)
         assert row is not None and (row.state, row.attempt_count) == (State.PUBLISHED, 1)
     assert len(live.facebook.posts) == 3 and len(live.instagram.media) == 1
+
+
+def test_two_pages_due_together_are_in_flight_at_once(live: Live, clock: HandClock) -> None:
+    """Two accounts of one platform (the default Page and [accounts.bibliotek-fb], each on
+    its own fake): each has its own lane."""
+    setup = live.setup
+    for name, account in (("kommun", "facebook"), ("bibliotek", LIBRARY)):
+        text = post_text("2030-09-15 09:00", f"[{account}]", caption=caption(name))
+        setup.post(f"2030-09-15-{name}", text.replace("channels:", "accounts:"))
+    daemon = live.daemon()
+    daemon.rescan(force=True)
+    start_job_store(daemon)
+    meeting = threading.Barrier(2, timeout=BOUND)
+    broken: list[str] = []
+
+    def meet(text: str) -> None:
+        try:
+            meeting.wait()
+        except threading.BrokenBarrierError:
+            broken.append(f"{text} was not in flight together with the other Page's post")
+
+    live.facebook.watched.gate = meet
+    live.library.watched.gate = meet
+
+    clock.now = at("2030-09-15 09:00")
+    due_now(daemon, "2030-09-15-kommun", "facebook")
+    due_now(daemon, "2030-09-15-bibliotek", LIBRARY)
+    assert daemon.lanes.wait_idle(BOUND * 2), "the publications never finished"
+
+    assert broken == []
+    assert live.facebook.watched.order == [caption("kommun")]
+    assert live.library.watched.order == [caption("bibliotek")]
+    for post_id, account in (("2030-09-15-kommun", "facebook"), ("2030-09-15-bibliotek", LIBRARY)):
+        row = daemon.store.get(post_id, account, Mode.LIVE)
+        assert row is not None and (row.state, row.attempt_count) == (State.PUBLISHED, 1)
 
 
 def test_a_stop_waits_for_the_publish_in_flight_and_what_waited_goes_out_after_a_restart(
