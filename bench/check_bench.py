@@ -42,6 +42,7 @@ import argparse
 import io
 import os
 import random
+import shutil
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,7 +69,7 @@ from bench_common import (
 )
 from PIL import Image, ImageDraw, ImageFilter
 
-from campaign.config import load_config
+from campaign.config import BrandSection, load_config
 from campaign.post_loader import LoadResult, load_campaign
 
 GOAL_RATIO = 1.5
@@ -77,6 +78,7 @@ PNG_SHARE = 0.2
 PHOTO_SIZES = [(4032, 3024), (3024, 4032), (4000, 3000), (3000, 4000), (4000, 2250)]
 GRAPHIC_SIZES = [(3000, 3750), (3240, 3240), (3840, 2160)]
 
+DEFAULT_LOGO = BrandSection().logo
 CONFIG_TOML = (
     CAMPAIGN_TABLE
     + """
@@ -251,6 +253,9 @@ def write_campaign(root: Path, posts: int, seed: int = 2021) -> BenchCampaign:
     folder = root / "posts"
     folder.mkdir(parents=True)
     (root / "config.toml").write_text(CONFIG_TOML, encoding="utf-8")
+    # The default [brand] logo, which `campaign check` requires to be an image.
+    (root / "assets").mkdir()
+    shutil.copy(Path(__file__).resolve().parent.parent / DEFAULT_LOGO, root / DEFAULT_LOGO)
     sources = source_images(rng)
     times = publish_times(posts, campaign_start(datetime.now()))
     images = total = 0
