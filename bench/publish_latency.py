@@ -5,7 +5,7 @@ the fake Facebook Graph API of the tests (``tests/fakes/graph_api.py``) on 127.0
 writes a temporary campaign of N Facebook-only posts (default 100), each with its own
 small image, due one after the other within ``--spread`` seconds (default 60; 0: all at
 the same instant) starting ``--lead`` seconds (default 20) from now, and runs the real
-daemon as a process (``python -m campaign --config CFG run``) with the fake's token in
+daemon as a process (``python -m scheduler.cli --config CFG run``) with the fake's token in
 ``CAMPAIGN_FACEBOOK_TOKEN``. The daemon renders the branded images as part of its start;
 the lead leaves it time to finish before the first post is due (the script says so if it
 did not). It then waits until every post has arrived at the fake and computes, per post,
@@ -50,7 +50,7 @@ reads ``/proc``)::
     python bench/publish_latency.py --reloads 10 --settle 5
     python bench/publish_latency.py --keep /tmp/latency   # keep the generated folder
 
-The daemon is whatever ``python -m campaign`` imports: set ``PYTHONPATH`` to another
+The daemon is whatever ``python -m scheduler.cli`` imports: set ``PYTHONPATH`` to another
 checkout to measure its daemon (the fakes still come from this one). The exit status is
 always 0: this is a measurement, not a test. Figures depend on the machine and on what
 else runs on it.
@@ -265,7 +265,7 @@ def start_daemon(
 ) -> subprocess.Popen[bytes]:
     with log.open("wb") as output:
         return subprocess.Popen(
-            [sys.executable, "-m", "campaign", "--config", str(config), "run", *args],
+            [sys.executable, "-m", "scheduler.cli", "--config", str(config), "run", *args],
             env=env,
             stdout=output,
             stderr=subprocess.STDOUT,

@@ -18,7 +18,7 @@ the script and its worker processes), best of R runs each; cold and floor runs t
 turns, so that a slow moment of the machine hits both alike:
 
 ``cold``
-    What `campaign render` runs in the library (``campaign.render_command``, without the
+    What `campaign render` runs in the library (``scheduler.cli.render``, without the
     progress bar): ``load_campaign`` + ``FileDigests`` + ``plan_renditions`` +
     ``render_campaign`` with J worker processes (default: all cores) + ``prune_stale``,
     into a build folder emptied before each run, so that every source is hashed and

@@ -92,7 +92,7 @@ class ShownPaths:
         self._in_log: dict[Path, str] = {}
 
     def __call__(self, path: Path) -> str:
-        """As :func:`campaign.check_output.display_path` shows it (JSON, annotations)."""
+        """As :func:`scheduler.cli.check_output.display_path` shows it (JSON, annotations)."""
         shown = self._shown.get(path)
         if shown is None:
             shown = self._shown[path] = _display(path, self._cwd)

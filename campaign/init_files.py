@@ -1,6 +1,6 @@
 """What `campaign init` writes: every file of a new campaign repository, made in memory.
 
-Nothing here touches the disk; :mod:`campaign.init_repo` decides whether and how the
+Nothing here touches the disk; :mod:`scheduler.cli.init` decides whether and how the
 files are written. The folder and file names the tool writes to (build, outbox, the
 database) come from the defaults in :class:`campaign.config.ConfigFile`, and config.toml
 and .gitignore are both made from them, so the two cannot disagree.
@@ -8,7 +8,6 @@ and .gitignore are both made from them, so the two cannot disagree.
 
 from __future__ import annotations
 
-import inspect
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo
 from campaign import __version__
 from campaign.config import ConfigFile
 from campaign.init_images import example_picture, placeholder_mark
+from campaign.outputs import EXPORT_FOLDER
 from campaign.post_format import post_json_schema
 from campaign.release import action_reference, pip_requirement, repository_url, version_tag
 from campaign.scaffold import SCHEMA_FILE
@@ -95,9 +95,7 @@ def example_post_name(language: str, when: datetime) -> PurePosixPath:
 
 def export_folder() -> str:
     """`campaign export`'s default folder, as the command line defines it."""
-    from campaign.cli import export
-
-    return str(inspect.signature(export).parameters["output"].default)
+    return EXPORT_FOLDER
 
 
 def sqlite_file(url: str) -> PurePosixPath | None:

@@ -19,9 +19,9 @@ from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from PIL import Image
 from typer.testing import CliRunner, Result
 
-from campaign.cli import app
 from scheduler.channels.factory import build_channels, outbox_setups
 from scheduler.channels.instagram import InstagramChannel
+from scheduler.cli.app import app
 from scheduler.daemon import Daemon
 from scheduler.notify import Notifier
 from scheduler.store.models import Mode, State

@@ -8,8 +8,8 @@ import pytest
 from typer.testing import CliRunner
 
 from campaign.accounts import Account
-from campaign.cli import app
 from campaign.config import ConfigError, load_config, parse_config
+from scheduler.cli.app import app
 
 LIBRARY_FB = """\
 [accounts.bibliotek-fb]

@@ -25,10 +25,10 @@ from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from PIL import Image
 from typer.testing import CliRunner
 
-from campaign.cli import app
 from campaign.config import Config
 from scheduler import redaction
 from scheduler.channels.factory import build_channels
+from scheduler.cli.app import app
 from scheduler.daemon import Daemon
 from scheduler.prepare import content_fingerprint
 from scheduler.store.models import Mode, Sample, State

@@ -280,7 +280,7 @@ def scaffold(checkout: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("init") / "kampanj"
     pythonpath = os.pathsep.join(filter(None, [str(checkout), os.environ.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, "-m", "campaign", "init", str(folder)],
+        [sys.executable, "-m", "scheduler.cli", "init", str(folder)],
         cwd=folder.parent,
         env={**os.environ, "PYTHONPATH": pythonpath},
         stdin=subprocess.DEVNULL,

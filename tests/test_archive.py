@@ -21,12 +21,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner, Result
 
-from campaign.cli import app
 from campaign.config import FacebookSection, InstagramSection
 from scheduler.channels.base import Channel, MediaItem, PublishRequest
 from scheduler.channels.facebook import FacebookChannel
 from scheduler.channels.instagram import InstagramChannel
 from scheduler.channels.outbox import OutboxChannel
+from scheduler.cli.app import app
 from scheduler.engagement.archive import (
     CSV_COLUMNS,
     archive_records,

@@ -9,8 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from campaign import __version__
-from campaign.cli import app
 from campaign.release import version_key
+from scheduler.cli.app import app
 from tests.conftest import GOOD_POST, Campaign
 
 

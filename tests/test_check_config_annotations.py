@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from campaign.cli import app
+from scheduler.cli.app import app
 
 REPO = Path(__file__).resolve().parent.parent
 ANNOTATION = re.compile(r"^::error file=config\.toml,line=(\d+),col=(\d+),title=[^:]*::(.+)$")

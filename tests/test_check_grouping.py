@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner, Result
 
-from campaign.check_output import as_github
-from campaign.cli import app
 from campaign.diagnostics import Diagnostic, Position, Severity
+from scheduler.cli.app import app
+from scheduler.cli.check_output import as_github
 from tests.conftest import GOOD_POST, Campaign
 
 runner = CliRunner()

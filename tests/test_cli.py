@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from campaign.cli import app
+from scheduler.cli.app import app
 from tests.conftest import GOOD_POST, Campaign
 
 runner = CliRunner()

@@ -15,12 +15,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner, Result
 
-from campaign.cli import app
 from campaign.config import Config
 from campaign.post_loader import load_campaign
 from scheduler.channels.base import PublishRequest
 from scheduler.channels.outbox import POST_FILE, OutboxChannel
 from scheduler.claimant import this_process
+from scheduler.cli.app import app
 from scheduler.prepare import media_json, prepare_posts
 from scheduler.store.models import Mode, State
 from scheduler.store.store import Store

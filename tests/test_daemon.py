@@ -22,12 +22,12 @@ from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from PIL import Image
 from typer.testing import CliRunner, Result
 
-import campaign.cli as cli
-from campaign.cli import app
+import scheduler.cli.app as cli
 from campaign.config import Config
 from campaign.post_loader import load_campaign
 from scheduler.channels.factory import build_channels
 from scheduler.channels.outbox import POST_FILE
+from scheduler.cli.app import app
 from scheduler.daemon import Daemon
 from scheduler.daemon_lock import AlreadyRunning, DaemonLock
 from scheduler.notify import Notifier

@@ -1,6 +1,6 @@
 """The real daemon, `campaign run`, as a process against the fake Graph API on 127.0.0.1.
 
-Each test starts ``python -m campaign --config CFG run`` on a campaign of its own (one
+Each test starts ``python -m scheduler.cli --config CFG run`` on a campaign of its own (one
 Facebook Page, Instagram off, a SQLite database in the test's folder) and drives it with
 signals: SIGTERM during a slow publish, SIGKILL in the middle of one and a restart,
 SIGHUP for a rescan, a second daemon on the same database, JSON logs. Every wait polls
@@ -121,7 +121,14 @@ enabled = false
         return env
 
     def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "campaign", "--config", str(self.campaign.config_path), *args]
+        return [
+            sys.executable,
+            "-m",
+            "scheduler.cli",
+            "--config",
+            str(self.campaign.config_path),
+            *args,
+        ]
 
     def start(
         self, *args: str, env: dict[str, str] | None = None

@@ -1,6 +1,6 @@
 """`campaign init`: a repository of a team's own, checked, previewed and committed for real.
 
-Every test runs the real command (``python -m campaign init``) in a folder of its own, and
+Every test runs the real command (``python -m scheduler.cli init``) in a folder of its own, and
 the commands a team runs next (check, render, preview, a rehearsal, the dry-run daemon,
 export, stats) on what it wrote. Nothing depends on the time of day: the example post's
 date is compared with the local date read before and after the command ran.
@@ -55,7 +55,7 @@ def campaign(
 ) -> subprocess.CompletedProcess[str]:
     """The real command, with no terminal: stdin is /dev/null, output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "campaign", *args],
+        [sys.executable, "-m", "scheduler.cli", *args],
         cwd=cwd,
         env=env or environment(),
         stdin=subprocess.DEVNULL,
@@ -404,7 +404,7 @@ def test_the_guide_is_in_the_campaigns_language_and_its_commands_work(
     assert "${" not in guide + assets and "$$" not in guide + assets
     [command] = re.findall(r"^campaign new .*$", guide, re.MULTILINE)
     made = subprocess.run(
-        ["bash", "-c", command.replace("campaign", f"{sys.executable} -m campaign", 1)],
+        ["bash", "-c", command.replace("campaign", f"{sys.executable} -m scheduler.cli", 1)],
         cwd=folder,
         env=environment(),
         capture_output=True,
@@ -596,7 +596,7 @@ def test_an_error_while_writing_leaves_the_folder_as_it_was(tmp_path: Path, forc
         (folder / "README.md").write_text("Our own words.\n", encoding="utf-8")
         (folder / "posts").mkdir()
     before = tree(tmp_path)
-    command = [sys.executable, "-m", "campaign", "init", str(folder), "--no-git"]
+    command = [sys.executable, "-m", "scheduler.cli", "init", str(folder), "--no-git"]
     result = subprocess.run(
         [*command, *(["--force"] if force else [])],
         cwd=tmp_path,
@@ -649,7 +649,7 @@ def test_a_bad_value_writes_nothing(tmp_path: Path, option: str, value: str, say
 def test_without_a_terminal_nothing_is_asked_and_the_defaults_are_used(tmp_path: Path) -> None:
     folder = tmp_path / "ung-i-stan"
     result = subprocess.run(  # stdin closed, not merely empty
-        [sys.executable, "-m", "campaign", "init", str(folder), "--no-git"],
+        [sys.executable, "-m", "scheduler.cli", "init", str(folder), "--no-git"],
         env=environment(),
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -667,7 +667,7 @@ def test_without_a_terminal_nothing_is_asked_and_the_defaults_are_used(tmp_path:
 def test_at_a_terminal_each_missing_value_is_asked_for(tmp_path: Path) -> None:
     folder = tmp_path / "repo"
     screen = Terminal(
-        [sys.executable, "-m", "campaign", "init", str(folder), "--no-git", "--language", "en"]
+        [sys.executable, "-m", "scheduler.cli", "init", str(folder), "--no-git", "--language", "en"]
     )
     screen.answer("Campaign name [Repo]:", "Höstens kampanj")
     screen.answer("Time zone [Europe/Stockholm]:", "Europe/Stokholm")
@@ -844,7 +844,7 @@ def run_daemon_until_started_then_stop(folder: Path) -> None:
     log = folder.parent / "daemon.log"
     with log.open("wb") as output:
         daemon = subprocess.Popen(
-            [sys.executable, "-m", "campaign", "run", "--dry-run"],
+            [sys.executable, "-m", "scheduler.cli", "run", "--dry-run"],
             cwd=folder,
             env=environment(),
             stdin=subprocess.DEVNULL,

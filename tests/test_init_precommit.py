@@ -94,7 +94,7 @@ def hooked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hooked]:
 
     root = base / "campaign"
     made = subprocess.run(
-        [sys.executable, "-m", "campaign", "init", str(root)],
+        [sys.executable, "-m", "scheduler.cli", "init", str(root)],
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,

@@ -23,11 +23,11 @@ from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from PIL import Image
 from typer.testing import CliRunner
 
-from campaign.cli import app
 from campaign.config import Config
 from scheduler import redaction
 from scheduler.channels.factory import build_channels
 from scheduler.channels.instagram_graph import InstagramGraphChannel
+from scheduler.cli.app import app
 from scheduler.daemon import Daemon
 from scheduler.engagement.archive import archive_records, write_archive
 from scheduler.store.models import Mode, Publication, State
@@ -401,7 +401,7 @@ def test_campaign_publish_sends_one_post_through_the_official_api(rig: Rig) -> N
         **rig.environ,
     }
     done = subprocess.run(
-        [sys.executable, "-m", "campaign", "--config", str(rig.campaign.config_path),
+        [sys.executable, "-m", "scheduler.cli", "--config", str(rig.campaign.config_path),
          "publish", POST_ID, "--channel", "instagram"],
         capture_output=True, text=True, timeout=180, env=env, cwd=rig.campaign.root,
     )  # fmt: skip
@@ -433,7 +433,7 @@ def test_a_rehearsal_runs_with_either_backend(campaign: Campaign, backend: str) 
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": str(campaign.root), "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
-        [sys.executable, "-m", "campaign", "--config", str(campaign.config_path), "run",
+        [sys.executable, "-m", "scheduler.cli", "--config", str(campaign.config_path), "run",
          "--rehearse", "100000"],
         capture_output=True, text=True, timeout=180, env=env, cwd=campaign.root,
     )  # fmt: skip

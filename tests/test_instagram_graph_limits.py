@@ -16,7 +16,7 @@ from campaign.branding import instagram_limits
 from campaign.branding.geometry import target_size
 from campaign.config import ConfigError
 from campaign.post_loader import load_campaign
-from campaign.render_command import run_render
+from scheduler.cli.render import run_render
 from scheduler.prepare import prepare_posts
 from tests.conftest import GOOD_POST, NOW, Campaign
 

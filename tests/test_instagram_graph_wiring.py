@@ -12,14 +12,14 @@ import pytest
 from rich.console import Console
 
 from campaign.config import Config, ConfigError
-from campaign.plan_view import plan_table
 from scheduler.channels.base import MediaItem, PublishRequest
 from scheduler.channels.factory import build_channels, channel_modes
 from scheduler.channels.instagram_graph import InstagramGraphChannel
 from scheduler.channels.outbox import POST_FILE, UPLOAD_FILE, OutboxChannel
+from scheduler.cli.plan_view import plan_table
+from scheduler.cli.status import run_status
 from scheduler.media_host.folder import FolderMediaHost
 from scheduler.media_host.s3 import S3MediaHost
-from scheduler.status_command import run_status
 from scheduler.store.store import Store
 from tests.conftest import NOW, Campaign
 from tests.fakes.s3_server import ACCESS_KEY_ID, BUCKET, SECRET_ACCESS_KEY

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from campaign.cli import app
 from campaign.config import load_config
 from campaign.diagnostics import Diagnostic, Position
 from campaign.post import Post
 from campaign.post_loader import load_campaign
+from scheduler.cli.app import app
 from tests.conftest import NOW, Campaign
 
 ACCOUNTS = """

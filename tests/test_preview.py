@@ -17,12 +17,12 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from campaign.cli import app
 from campaign.config import Config, load_config
 from campaign.post import Post
 from campaign.preview import PreviewResult, build_preview, default_output_dir
 from campaign.preview.calendar_view import month_calendars
 from campaign.preview.view import caption_lines, direction, web_address
+from scheduler.cli.app import app
 from tests.conftest import GOOD_POST, NOW, Campaign, write_image
 
 ROOT = Path(__file__).parent.parent
@@ -524,7 +524,7 @@ def run_cli(campaign: Campaign, *args: str):
     result = CliRunner().invoke(app, ["--config", str(campaign.config_path), *args])
     assert "No such command" not in result.output, (
         "`campaign preview` is not in campaign/cli.py yet: add the command that calls "
-        "campaign.preview.command.run_preview."
+        "scheduler.cli.preview.run_preview."
     )
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result

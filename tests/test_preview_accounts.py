@@ -11,10 +11,10 @@ from PIL import Image
 from rich.console import Console
 from typer.testing import CliRunner
 
-from campaign.cli import app
-from campaign.plan_view import plan_table
 from campaign.post_loader import load_campaign
 from campaign.preview import build_preview
+from scheduler.cli.app import app
+from scheduler.cli.plan_view import plan_table
 from tests.conftest import GOOD_POST, NOW, Campaign
 from tests.test_preview import Node, caption_text, parse
 

@@ -66,7 +66,7 @@ def environment(fake: FakeGraphAPI) -> dict[str, str]:
 
 
 def campaign_command(config: Path, *args: str) -> list[str]:
-    return [sys.executable, "-m", "campaign", "--config", str(config), *args]
+    return [sys.executable, "-m", "scheduler.cli", "--config", str(config), *args]
 
 
 def run(config: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -45,7 +45,7 @@ url = "sqlite:///{campaign.root / "live.db"}"
 def rehearse(campaign: Campaign, speed: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(campaign.root), "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "campaign", "--config", str(campaign.config_path), "run",
+        [sys.executable, "-m", "scheduler.cli", "--config", str(campaign.config_path), "run",
          "--rehearse", speed],
         capture_output=True,
         text=True,

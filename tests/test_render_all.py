@@ -21,9 +21,9 @@ from campaign.branding.render_all import (
     plan_renditions,
     render_campaign,
 )
-from campaign.cli import app
 from campaign.config import Config
 from campaign.post_loader import load_campaign
+from scheduler.cli.app import app
 from tests.conftest import NOW, Campaign, undecodable_jpeg
 
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from typer.testing import CliRunner, Result
 
-from campaign.cli import app
+from scheduler.cli.app import app
 from scheduler.engagement.csv_export import HEADER, write_csv
 from scheduler.engagement.stats_query import (
     COUNTS,
@@ -483,7 +483,7 @@ def test_cli_shows_the_table_and_a_total(cli_campaign: Campaign) -> None:
 def test_cli_table_is_cut_short_but_the_total_and_csv_are_not(
     cli_campaign: Campaign, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from scheduler.engagement import stats_command
+    from scheduler.cli import stats as stats_command
 
     monkeypatch.setattr(stats_command, "TABLE_LIMIT", 1)
     filled(cli_campaign).close()

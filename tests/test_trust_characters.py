@@ -11,12 +11,12 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from campaign.check_output import as_github, print_text
-from campaign.cli import app
 from campaign.diagnostics import Diagnostic, Position, Severity
 from campaign.image_probe import MAX_IMAGE_MEGAPIXELS, MAX_IMAGE_PIXELS
-from campaign.plan_view import plan_table
 from campaign.tag_text import split_tags, tags_text
+from scheduler.cli.app import app
+from scheduler.cli.check_output import as_github, print_text
+from scheduler.cli.plan_view import plan_table
 from scheduler.engagement.stats_query import StatsFilter, latest_rows
 from scheduler.store.store import Store
 from tests.conftest import GOOD_POST, NOW, Campaign, write_image

@@ -72,7 +72,7 @@ def campaign_command(folder: Path, env_url: str, *args: str) -> subprocess.Compl
     env = {**os.environ, "CAMPAIGN_DATABASE_URL": env_url}
     env.pop("CAMPAIGN_CONFIG", None)
     return subprocess.run(
-        [sys.executable, "-m", "campaign", "--config", str(folder / "config.toml"), *args],
+        [sys.executable, "-m", "scheduler.cli", "--config", str(folder / "config.toml"), *args],
         capture_output=True,
         text=True,
         env=env,

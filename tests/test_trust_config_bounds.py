@@ -76,7 +76,7 @@ def test_campaign_check_with_a_huge_gap_is_exit_2_without_a_traceback(tmp_path: 
     config.write_text("[check]\nmin_gap_minutes = 99999999999999999999\n", encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k != "CAMPAIGN_CONFIG"}
     done = subprocess.run(
-        [sys.executable, "-m", "campaign", "--config", str(config), "check"],
+        [sys.executable, "-m", "scheduler.cli", "--config", str(config), "check"],
         capture_output=True,
         text=True,
         env=env,

@@ -17,11 +17,11 @@ from typer.testing import CliRunner, Result
 
 from campaign.branding.cache import FileDigests
 from campaign.branding.render_all import plan_renditions, prune_stale, render_campaign
-from campaign.cli import app
 from campaign.post_loader import load_campaign
 from scheduler.channels.base import MediaItem, PublishRequest
 from scheduler.channels.errors import ChannelError
 from scheduler.channels.outbox import OutboxChannel
+from scheduler.cli.app import app
 from scheduler.store.store import Store
 from tests.conftest import GOOD_POST, NOW, Campaign, write_image
 

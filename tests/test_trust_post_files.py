@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from campaign.cli import app
 from campaign.diagnostics import MAX_PER_FILE, Diagnostic, Position
 from campaign.post_loader import load_campaign
 from campaign.text_patterns import URL, find_urls
 from campaign.yaml_source import MAX_DEPTH, SourceMap
+from scheduler.cli.app import app
 from tests.conftest import GOOD_POST, NOW, Campaign
 
 Codes = Callable[[list[Diagnostic]], list[str]]

@@ -15,12 +15,12 @@ from PIL import Image
 from typer.testing import CliRunner, Result
 
 import campaign.post_loader as post_loader
-from campaign.cli import app
 from campaign.diagnostics import MAX_PER_FILE, DiagnosticSink
 from campaign.yaml_source import parse_yaml
 from scheduler.channels.base import MediaItem, PublishRequest
 from scheduler.channels.errors import ChannelError
 from scheduler.channels.outbox import OutboxChannel
+from scheduler.cli.app import app
 from tests.conftest import GOOD_POST, Campaign, write_image
 
 POST_ID = "2030-09-15-bra"

@@ -27,7 +27,7 @@ from scheduler.daemon_lock import AlreadyRunning, DaemonLock
 from tests.conftest import Campaign
 
 STARTED = "scheduler started"
-CAMPAIGN = (sys.executable, "-m", "campaign")
+CAMPAIGN = (sys.executable, "-m", "scheduler.cli")
 POSTS = 6
 
 

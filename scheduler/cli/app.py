@@ -18,7 +18,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from campaign.check_output import (
+from campaign.config import ChannelName, Config, ConfigError, load_config
+from campaign.diagnostics import Diagnostic
+from campaign.outputs import EXPORT_FOLDER
+from campaign.post_format import post_json_schema
+from campaign.post_loader import load_campaign
+from campaign.scaffold import ScaffoldProblem, create_post
+from campaign.timeparse import TimeProblem
+from scheduler.cli.check_output import (
     OutputFormat,
     as_github,
     as_json,
@@ -28,12 +35,6 @@ from campaign.check_output import (
     print_text,
     summary_line,
 )
-from campaign.config import ChannelName, Config, ConfigError, load_config
-from campaign.diagnostics import Diagnostic
-from campaign.post_format import post_json_schema
-from campaign.post_loader import load_campaign
-from campaign.scaffold import ScaffoldProblem, create_post
-from campaign.timeparse import TimeProblem
 
 app = typer.Typer(
     name="campaign",
@@ -201,7 +202,7 @@ def init(
     Writes config.toml with every key explained, an example draft post, a placeholder
     brand mark, a .gitignore, a GitHub workflow, a pre-commit hook and a guide for
     communicators. Files that exist are left alone unless --force is given."""
-    from campaign.init_repo import run_init
+    from scheduler.cli.init import run_init
 
     raise typer.Exit(
         run_init(
@@ -246,7 +247,7 @@ def plan(
     ] = True,
 ) -> None:
     """Show what goes out when and where, in local time, with each publication's state."""
-    from campaign.plan_view import plan_table
+    from scheduler.cli.plan_view import plan_table
 
     config = _config()
     result = load_campaign(config)
@@ -275,7 +276,7 @@ def render(
     jobs: JobsOption = None,
 ) -> None:
     """Make the branded image for each post and channel; unchanged ones are not redone."""
-    from campaign.render_command import run_render
+    from scheduler.cli.render import run_render
 
     config = _config()
     raise typer.Exit(run_render(config, paths or None, jobs, out, err))
@@ -299,7 +300,7 @@ def preview(
     ] = False,
 ) -> None:
     """Write an HTML preview: a calendar, and each post as Facebook and Instagram will show it."""
-    from campaign.preview.command import run_preview
+    from scheduler.cli.preview import run_preview
 
     config = _config()
     raise typer.Exit(run_preview(config, paths or None, output, jobs, out, err, open_browser))
@@ -355,7 +356,7 @@ def run(
     ] = False,
 ) -> None:
     """Run the scheduler: publish every ready post on time, exactly once, until stopped."""
-    from scheduler.run_command import run_daemon
+    from scheduler.cli.run import run_daemon
 
     if log_format not in ("text", "json"):
         err.print("[red]error[/]: --log-format is text or json.")
@@ -377,7 +378,7 @@ def run(
 @app.command()
 def status() -> None:
     """Show whether the scheduler is alive, what goes out next, and what needs a human."""
-    from scheduler.status_command import run_status
+    from scheduler.cli.status import run_status
 
     config = _config()
     raise typer.Exit(run_status(config, out, err))
@@ -424,7 +425,7 @@ def stats(
     ] = None,
 ) -> None:
     """Show engagement per post and account: the latest counts and their growth."""
-    from scheduler.engagement.stats_command import run_stats
+    from scheduler.cli.stats import run_stats
 
     config = _config()
     raise typer.Exit(
@@ -451,10 +452,10 @@ def export(
     output: Annotated[
         Path,
         typer.Option("--output", "-o", help="The folder to write archive.json and archive.csv to."),
-    ] = Path("archive"),
+    ] = Path(EXPORT_FOLDER),
 ) -> None:
     """Export the archive of everything published (for public records): JSON and CSV."""
-    from scheduler.engagement.export_command import run_export
+    from scheduler.cli.export import run_export
 
     config = _config()
     raise typer.Exit(run_export(config, output, out, err))
@@ -487,7 +488,7 @@ def publish(
     ] = False,
 ) -> None:
     """Publish one post now, exactly once: never twice, even if it was tried before."""
-    from scheduler.publish_command import run_publish
+    from scheduler.cli.publish import run_publish
 
     config = _config()
     with _logging():
@@ -497,7 +498,7 @@ def publish(
 @app.command()
 def reconcile() -> None:
     """Check posts whose last try had no clear answer: online already, or to be tried again."""
-    from scheduler.publish_command import run_reconcile
+    from scheduler.cli.publish import run_reconcile
 
     config = _config()
     with _logging():
@@ -532,7 +533,7 @@ def login_instagram(
     ] = None,
 ) -> None:
     """Log in to Instagram (with the two-factor code) and save the session file."""
-    from scheduler.login_command import run_login_instagram
+    from scheduler.cli.login import run_login_instagram
 
     config = _config()
     raise typer.Exit(run_login_instagram(config, totp_seed_env, out, err, account=account))

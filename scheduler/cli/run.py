@@ -11,14 +11,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from campaign.check_output import literal
 from campaign.config import Config
 from campaign.post_loader import load_campaign
 from campaign.safe_output import UnsafeOutput, real_folder, refuse_link, remove_generated
 from scheduler.channels.factory import ChannelSetup, build_channels, outbox_setups
 from scheduler.channels.outbox import clear_outbox
+from scheduler.cli.check_output import literal
+from scheduler.cli.support import CommandExit, opened_store
 from scheduler.clock import system_clock
-from scheduler.command_support import CommandExit, opened_store
 from scheduler.daemon import Daemon, WentOut
 from scheduler.daemon_lock import AlreadyRunning, DaemonLock
 from scheduler.leader import LOST_LOCK_EXIT, Leadership

@@ -9,12 +9,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from campaign.check_output import display_path
 from campaign.config import ChannelName, Config
 from campaign.post import Post
 from campaign.post_loader import load_campaign
 from scheduler.channels.factory import ChannelSetup, build_channels
-from scheduler.command_support import CommandExit, opened_store
+from scheduler.cli.check_output import display_path
+from scheduler.cli.support import CommandExit, opened_store
 from scheduler.prepare import prepare_posts
 from scheduler.publisher import Publisher, describe_error, mode_of
 from scheduler.reconcile import Reconciler

@@ -10,8 +10,8 @@ from rich.table import Table
 
 from campaign.config import Config
 from scheduler.channels.factory import backend_line, build_channels
+from scheduler.cli.support import CommandExit, opened_store
 from scheduler.clock import Clock, system_clock
-from scheduler.command_support import CommandExit, opened_store
 from scheduler.plan_states import database_exists
 from scheduler.store.models import Mode, Publication, State
 from scheduler.store.store import Store

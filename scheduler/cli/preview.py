@@ -9,10 +9,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from campaign.branding.render_all import BrandSetupProblem
-from campaign.check_output import display_path
 from campaign.config import Config
 from campaign.preview.build import build_preview
 from campaign.safe_output import UnsafeOutput
+from scheduler.cli.check_output import display_path
 
 
 def run_preview(

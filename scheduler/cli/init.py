@@ -33,7 +33,6 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from campaign import __version__
-from campaign.check_output import display_path, literal, print_text, summary_line
 from campaign.config import ConfigError, ConfigFile, load_config
 from campaign.init_files import (
     CONFIG,
@@ -55,6 +54,7 @@ from campaign.safe_output import (
 )
 from campaign.text_patterns import BIDI_CONTROL, CONTROL, ZERO_WIDTH
 from campaign.validation_messages import did_you_mean
+from scheduler.cli.check_output import display_path, literal, print_text, summary_line
 
 MAX_NAME = 200
 _GIT_ENV = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_PREFIX")

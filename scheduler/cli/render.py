@@ -16,10 +16,10 @@ from campaign.branding.render_all import (
     prune_stale,
     render_campaign,
 )
-from campaign.check_output import display_path, literal
 from campaign.config import Config
 from campaign.post_loader import load_campaign
 from campaign.safe_output import UnsafeOutput
+from scheduler.cli.check_output import display_path, literal
 
 
 def run_render(

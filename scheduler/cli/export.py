@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from campaign.config import Config
 from campaign.safe_output import UnsafeOutput, real_folder
-from scheduler.command_support import CommandExit, opened_store
+from scheduler.cli.support import CommandExit, opened_store
 from scheduler.engagement.archive import archive_records, write_archive
 from scheduler.plan_states import database_exists
 

@@ -21,7 +21,7 @@ from rich.table import Table
 
 from campaign.config import Config
 from campaign.safe_output import UnsafeOutput, real_folder
-from scheduler.command_support import CommandExit, opened_store
+from scheduler.cli.support import CommandExit, opened_store
 from scheduler.engagement.stats_query import COUNTS, StatsFilter, StatsRow, check_sort, latest_rows
 from scheduler.plan_states import database_exists
 from scheduler.store.store import Store
