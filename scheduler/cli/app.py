@@ -6,35 +6,22 @@ configuration error. A user's mistake is always a message, never a traceback.
 
 from __future__ import annotations
 
-import json
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from campaign.config import ChannelName, Config, ConfigError, load_config
-from campaign.diagnostics import Diagnostic
 from campaign.outputs import EXPORT_FOLDER
-from campaign.post_format import post_json_schema
-from campaign.post_loader import load_campaign
-from campaign.scaffold import ScaffoldProblem, create_post
-from campaign.timeparse import TimeProblem
-from scheduler.cli.check_output import (
-    OutputFormat,
-    as_github,
-    as_json,
-    config_summary_line,
-    display_path,
-    literal,
-    print_text,
-    summary_line,
-)
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from campaign.config import Config, ConfigError
+    from campaign.diagnostics import Diagnostic
 
 app = typer.Typer(
     name="campaign",
@@ -42,10 +29,56 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    # Plain help: rich's help panels import rich, its markdown and tracebacks (most of what
+    # `campaign --help` cost); help text is therefore never read as markup.
+    rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _LazyConsole:
+    """A rich Console made on first use: `campaign --help` and `campaign --version` never
+    pay for importing rich (nor the library: each command imports what it uses)."""
+
+    __slots__ = ("_console", "_options")
+
+    def __init__(self, **options: Any) -> None:
+        object.__setattr__(self, "_options", options)
+        object.__setattr__(self, "_console", None)
+
+    def _made(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            object.__setattr__(self, "_console", Console(**self._options))
+        return self._console  # type: ignore[no-any-return]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._made(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._made(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(self._made(), name)
+
+    @property
+    def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
+        return self._made().__dict__
+
+
+out: Console = _LazyConsole(highlight=False, soft_wrap=True)  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)  # type: ignore[assignment]
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+Platform = Literal["facebook", "instagram"]
+"""campaign.config.ChannelName, written out here so that defining the options imports
+nothing of the library."""
 
 ConfigOption = Annotated[
     Path | None,
@@ -106,6 +139,10 @@ def _unusable_config(problem: ConfigError) -> list[Diagnostic]:
 
 
 def _config() -> Config:
+    from rich.markup import escape
+
+    from campaign.config import ConfigError, load_config
+
     try:
         return load_config(State.config_path)
     except ConfigError as problem:
@@ -133,7 +170,16 @@ def check(
     ] = False,
 ) -> None:
     """Check post files: every problem at once, with file, line and how to fix it."""
+    from campaign.config import ConfigError, load_config
+    from campaign.post_loader import load_campaign
     from campaign.release import config_version_warning
+    from scheduler.cli.check_output import (
+        as_github,
+        as_json,
+        config_summary_line,
+        print_text,
+        summary_line,
+    )
 
     if output is OutputFormat.github:
         try:  # a pull request's config.toml: its problems are annotations on its lines too
@@ -226,6 +272,10 @@ def new(
     ],
 ) -> None:
     """Create a new draft post file to fill in, with every key explained."""
+    from campaign.scaffold import ScaffoldProblem, create_post
+    from campaign.timeparse import TimeProblem
+    from scheduler.cli.check_output import display_path, literal
+
     config = _config()
     try:
         path = create_post(config, slug, at)
@@ -247,6 +297,9 @@ def plan(
     ] = True,
 ) -> None:
     """Show what goes out when and where, in local time, with each publication's state."""
+    from rich.console import Console
+
+    from campaign.post_loader import load_campaign
     from scheduler.cli.plan_view import plan_table
 
     config = _config()
@@ -313,6 +366,11 @@ def schema(
     ] = None,
 ) -> None:
     """Print the JSON Schema of the post format (for editors' autocompletion)."""
+    import json
+
+    from campaign.post_format import post_json_schema
+    from scheduler.cli.check_output import literal
+
     text = json.dumps(post_json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output is None:
         print(text, end="")
@@ -392,7 +450,7 @@ def stats(
     account: Annotated[
         str | None,
         typer.Option(
-            "--account", help="Only this account (facebook, instagram or an \\[accounts.NAME])."
+            "--account", help="Only this account (facebook, instagram or an [accounts.NAME])."
         ),
     ] = None,
     tag: Annotated[str | None, typer.Option("--tag", help="Only posts with this tag.")] = None,
@@ -462,7 +520,7 @@ def export(
 
 
 ChannelOption = Annotated[
-    ChannelName | None,
+    Platform | None,
     typer.Option(
         "--channel", "-c", help="Only the post's accounts on this platform (facebook or instagram)."
     ),
@@ -473,7 +531,7 @@ AccountOption = Annotated[
         "--account",
         "-a",
         help="Only this account: facebook, instagram (the default ones) or the NAME of an "
-        "\\[accounts.NAME] in config.toml.",
+        "[accounts.NAME] in config.toml.",
     ),
 ]
 
@@ -527,8 +585,8 @@ def login_instagram(
         typer.Option(
             "--account",
             "-a",
-            help="The Instagram account of an \\[accounts.NAME] (backend instagrapi) to log in "
-            "to; without it, the one of \\[channels.instagram].",
+            help="The Instagram account of an [accounts.NAME] (backend instagrapi) to log in "
+            "to; without it, the one of [channels.instagram].",
         ),
     ] = None,
 ) -> None:
@@ -542,6 +600,8 @@ def login_instagram(
 @contextmanager
 def _logging() -> Iterator[None]:
     """Log lines to stderr for the runtime commands, with every secret redacted."""
+    import logging
+
     from scheduler.redaction import install_log_redaction
 
     handler = logging.StreamHandler()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from enum import StrEnum
 from pathlib import Path
 from typing import TypeVar
 
@@ -25,12 +24,6 @@ from campaign.finding_groups import (
 from campaign.text_patterns import visible
 
 _T = TypeVar("_T")
-
-
-class OutputFormat(StrEnum):
-    text = "text"
-    json = "json"
-    github = "github"
 
 
 def literal(text: str) -> str:
