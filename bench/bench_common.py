@@ -15,6 +15,7 @@ import pstats
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -186,16 +187,55 @@ def best_of(action: Callable[[], object], repeat: int) -> float:
     return min(timed(action).wall for _ in range(repeat))
 
 
-def time_cli(config_path: Path, *arguments: str) -> tuple[float, int, str]:
-    """Wall time, exit status and last output line of ``campaign --config … ARGUMENTS``."""
+def campaign_command() -> list[str]:
+    """The ``campaign`` command of this environment (the script beside this Python)."""
     script = Path(sys.executable).parent / "campaign"
-    command = [str(script) if script.exists() else "campaign"]
-    command += ["--config", str(config_path), *arguments]
+    return [str(script) if script.exists() else "campaign"]
+
+
+@dataclass(frozen=True)
+class ProcessRun:
+    """One timed process: wall-clock seconds, exit status, last line of its output."""
+
+    wall: float
+    status: int
+    last_line: str
+
+
+def time_process(command: list[str], cwd: Path | None = None) -> ProcessRun:
+    """Run ``command`` to its end (output captured) and time it, interpreter start-up
+    and imports included."""
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
     elapsed = time.perf_counter() - start
     lines = (done.stdout or done.stderr).strip().splitlines()
-    return elapsed, done.returncode, lines[-1] if lines else ""
+    return ProcessRun(elapsed, done.returncode, lines[-1] if lines else "")
+
+
+def time_cli(config_path: Path, *arguments: str) -> tuple[float, int, str]:
+    """Wall time, exit status and last output line of ``campaign --config … ARGUMENTS``."""
+    run = time_process([*campaign_command(), "--config", str(config_path), *arguments])
+    return run.wall, run.status, run.last_line
+
+
+def taking_turns(commands: dict[str, list[str]], repeat: int) -> dict[str, list[ProcessRun]]:
+    """Run each command ``repeat`` times, one after the other in turn (after one untimed
+    round), so that a slow moment of the machine hits them all alike; the runs by name."""
+    for command in commands.values():
+        time_process(command)
+    runs: dict[str, list[ProcessRun]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            runs[name].append(time_process(command))
+    return runs
+
+
+def median_wall(runs: list[ProcessRun]) -> float:
+    return statistics.median(run.wall for run in runs)
+
+
+def best_wall(runs: list[ProcessRun]) -> float:
+    return min(run.wall for run in runs)
 
 
 def profiled(function: Callable[..., object], *arguments: object) -> pstats.Stats:
