@@ -61,6 +61,15 @@ class _LazyConsole:
     def __delattr__(self, name: str) -> None:
         delattr(self._made(), name)
 
+    def __enter__(self) -> Console:  # rich's Live and Progress use a console in `with`
+        return self._made().__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self._made().__exit__(*exc)
+
+    def __repr__(self) -> str:
+        return repr(self._made())
+
     @property
     def __dict__(self) -> dict[str, Any]:  # type: ignore[override]
         return self._made().__dict__
