@@ -55,6 +55,8 @@ def probe_image(path: Path, max_megapixels: float) -> ImageHeader:
         ) from None
     with stream:
         head = stream.read(32)
+        if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+            _import_webp_plugin()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -82,6 +84,14 @@ def probe_image(path: Path, max_megapixels: float) -> ImageHeader:
                 "or downloaded. Copy or export it again."
             )
     return header
+
+
+def _import_webp_plugin() -> None:
+    """Register Pillow's WebP reader. Opened from a stream, with no file name to go by,
+    Pillow knows only the JPEG, PNG, GIF, BMP and PPM readers it loads first; for any other
+    file it imports all of its forty-odd readers (tens of milliseconds), so the one
+    supported format outside those is registered here, only when a file is one."""
+    from PIL import WebPImagePlugin  # noqa: F401
 
 
 def _is_complete(stream: BinaryIO, fmt: str) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -35,10 +36,7 @@ from campaign.validation_messages import did_you_mean, explain_errors
 from campaign.yaml_source import parse_yaml
 
 POST_SUFFIXES = (".yaml", ".yml")
-_ADAPTERS = {
-    name: TypeAdapter(Annotated[info.annotation, info])
-    for name, info in PostFile.model_fields.items()
-}
+_FIELDS = tuple(PostFile.model_fields)
 _REQUIRED = [name for name, info in PostFile.model_fields.items() if info.is_required()]
 # Default factories of the optional fields, looked up once (pydantic's get_default inspects
 # the factory's signature on every call).
@@ -47,6 +45,27 @@ _DEFAULTS: dict[str, Callable[[], Any]] = {
     for name, info in PostFile.model_fields.items()
     if not info.is_required()
 }
+
+
+@cache
+def _adapters() -> dict[str, TypeAdapter[Any]]:
+    """A validator per post field, for files with problems (built on the first one: a
+    campaign without problems never needs them)."""
+    return {
+        name: TypeAdapter(Annotated[info.annotation, info])
+        for name, info in PostFile.model_fields.items()
+    }
+
+
+@cache
+def _default_blocks() -> dict[str, Any]:
+    """The blocks of a post that does not write them (frozen, so one of each is shared)."""
+    return {
+        "brand": BrandBlock(),
+        "none": BrandBlock(template="none"),
+        "facebook": FacebookBlock(),
+        "instagram": InstagramBlock(),
+    }
 
 
 @dataclass
@@ -200,18 +219,19 @@ def _validate_fields(raw: dict[str, Any], check: PostCheck) -> dict[str, Any]:
         post_file = PostFile.model_validate(raw)
     except ValidationError:
         return _validate_each_field(raw, check)
-    return {name: getattr(post_file, name) for name in _ADAPTERS}
+    return {name: getattr(post_file, name) for name in _FIELDS}
 
 
 def _validate_each_field(raw: dict[str, Any], check: PostCheck) -> dict[str, Any]:
     valid: dict[str, Any] = {}
+    adapters = _adapters()
     for key, value in raw.items():
-        adapter = _ADAPTERS.get(key)
+        adapter = adapters.get(key)
         if adapter is None:
             if check.sink.full:  # only counted from here on: no message, no "did you mean"
                 check.sink.error(check.at_key(key), "unknown-key", "")
                 continue
-            hint = did_you_mean(key, _ADAPTERS) or " Allowed keys: " + ", ".join(_ADAPTERS) + "."
+            hint = did_you_mean(key, adapters) or " Allowed keys: " + ", ".join(adapters) + "."
             check.sink.error(check.at_key(key), "unknown-key", f"unknown key `{key}`.{hint}")
             continue
         try:
@@ -264,6 +284,7 @@ def _check_time(check: PostCheck) -> PublishTime | None:
 def _build_post(check: PostCheck, path: Path, when: PublishTime, images: tuple) -> Post:
     fields = check.fields
     brand = fields.get("brand")
+    defaults = _default_blocks()
     return Post(
         id=path.stem,
         path=path,
@@ -272,11 +293,11 @@ def _build_post(check: PostCheck, path: Path, when: PublishTime, images: tuple) 
         channels=check.channels,
         caption=fields.get("caption"),
         images=images,
-        brand=BrandBlock(template="none") if brand == "none" else brand or BrandBlock(),
+        brand=defaults["none"] if brand == "none" else brand or defaults["brand"],
         language=fields.get("language") or check.config.campaign.language,
         tags=tuple(fields.get("tags") or ()),
-        facebook=fields.get("facebook") or FacebookBlock(),
-        instagram=fields.get("instagram") or InstagramBlock(),
+        facebook=fields.get("facebook") or defaults["facebook"],
+        instagram=fields.get("instagram") or defaults["instagram"],
         source=check.source,
         accounts=check.accounts,
         account_platform={name: check.account_platform(name) for name in check.accounts},

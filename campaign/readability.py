@@ -26,7 +26,8 @@ def lix(text: str) -> float | None:
     if len(words) < MIN_WORDS:
         return None
     sentences = len(_SENTENCE.findall(prose))
-    long_words = sum(len(word) - word.count("-") > 6 for word in words)
+    # Hyphens do not count as letters; only words of more than six characters can be long.
+    long_words = sum(len(word) - word.count("-") > 6 for word in words if len(word) > 6)
     return len(words) / sentences + 100 * long_words / len(words)
 
 

@@ -25,7 +25,7 @@ def check_headline_fits(check: PostCheck, images: tuple[PostImage, ...]) -> None
     template = getattr(brand, "template", None) or check.config.brand.template
     if not headline or template != "band" or brand == "none":
         return
-    from campaign.branding.fonts import FontProblem, resolve_font
+    from campaign.branding.fonts import FontProblem
     from campaign.branding.geometry import target_size
     from campaign.branding.templates import RTL_LANGUAGES
 
@@ -33,7 +33,7 @@ def check_headline_fits(check: PostCheck, images: tuple[PostImage, ...]) -> None
     rtl = language.split("-")[0] in RTL_LANGUAGES
     brand_config = check.config.brand
     try:
-        font = resolve_font(
+        font = _resolve_font(
             brand_config.rtl_font if rtl else brand_config.font,
             check.config.base_dir,
             "rtl_font" if rtl else "font",
@@ -63,6 +63,23 @@ def _ratio(check: PostCheck, channel: ChannelName) -> str:
         return str(given)
     render = check.config.render
     return render.instagram_ratio if channel == "instagram" else render.facebook_ratio
+
+
+def _resolve_font(spec: str, base_dir: Path, key: str) -> Path:
+    """The font file for ``spec``; a font package's is looked up once per process (its
+    module, once imported, stays where it is), not once per post with a headline."""
+    from campaign.branding.fonts import resolve_font
+
+    if spec.startswith("fontpkg:"):
+        return _package_font(spec, key)
+    return resolve_font(spec, base_dir, key)
+
+
+@lru_cache(maxsize=16)
+def _package_font(spec: str, key: str) -> Path:
+    from campaign.branding.fonts import resolve_font
+
+    return resolve_font(spec, Path(), key)
 
 
 @lru_cache(maxsize=256)

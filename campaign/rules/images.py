@@ -48,17 +48,18 @@ def check_images(check: PostCheck) -> tuple[PostImage, ...] | None:
 
 def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage | None:
     _check_alt(check, index, entry)
-    path = _resolve_inside(check, index, entry.file)
-    if path is None:
+    inside = _resolve_inside(check, index, entry.file)
+    if inside is None:
         return None
+    path, status = inside
     try:
-        status = path.stat()
+        status = status or path.stat()
     except FileNotFoundError:
         _file_error(
             check,
             index,
             "image-missing",
-            f"the image `{entry.file}` is not there.{_nearby(path)}",
+            f"the image `{entry.file}` is not there.{_nearby(path, check.path)}",
         )
         return None
     except OSError as exc:
@@ -99,8 +100,11 @@ def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage |
     return PostImage(path, entry.file, entry.alt, focus, header.width, header.height, header.format)
 
 
-def _resolve_inside(check: PostCheck, index: int, file: str) -> Path | None:
-    """The image's path if it stays inside the posts tree, symbolic links followed.
+def _resolve_inside(
+    check: PostCheck, index: int, file: str
+) -> tuple[Path, os.stat_result | None] | None:
+    """The image's path if it stays inside the posts tree, symbolic links followed, and
+    its status when looking gave it already (a plain name that is no link).
 
     ``check.root`` is already resolved, and post files are found without following
     links, so a plain name beside the post that is not itself a link is inside; only
@@ -118,8 +122,13 @@ def _resolve_inside(check: PostCheck, index: int, file: str) -> Path | None:
         )
         return None
     path = check.path.parent / written
-    if len(written.parts) == 1 and not os.path.islink(path):
-        return path
+    if len(written.parts) == 1:
+        try:
+            status = os.lstat(path)
+        except (OSError, ValueError):
+            return path, None  # missing or unreadable: said when it is looked at again
+        if not stat.S_ISLNK(status.st_mode):
+            return path, status  # not a link: what stat() would say
     try:
         resolved = path.resolve()
     except (OSError, RuntimeError):  # a symbolic link that points to itself
@@ -141,7 +150,7 @@ def _resolve_inside(check: PostCheck, index: int, file: str) -> Path | None:
             "Copy the image beside the post file and write just its name.",
         )
         return None
-    return path
+    return path, None
 
 
 def _file_error(check: PostCheck, index: int, code: str, message: str) -> None:
@@ -152,15 +161,29 @@ def _file_warning(check: PostCheck, index: int, code: str, message: str) -> None
     check.sink.warning(check.at("images", index, "file"), code, message)
 
 
-def _nearby(path: Path) -> str:
+def _nearby(path: Path, post: Path) -> str:
+    """A close name to suggest, never another post's image (named after its post file):
+    a new post's image that is not there yet is not the one of the post beside it."""
     folder = path.parent
     if not folder.is_dir():
         return f" The folder {folder} does not exist either."
-    names = [p.name for p in folder.iterdir() if p.suffix.lower() in _IMAGE_SUFFIXES]
+    listed = list(folder.iterdir())
+    posts = {p.stem for p in listed if p.suffix.lower() in (".yaml", ".yml")}
+    names = [
+        p.name
+        for p in listed
+        if p.suffix.lower() in _IMAGE_SUFFIXES and _owner(p.stem, posts) in (None, post.stem)
+    ]
     close = difflib.get_close_matches(path.name, names, n=1, cutoff=0.6)
     if close:
         return f" Did you mean `{close[0]}`?"
     return " Check the spelling, and that the image was added beside the post file."
+
+
+def _owner(image_stem: str, posts: set[str]) -> str | None:
+    """The post an image is named after (the longest post name it starts with), if any."""
+    owners = [stem for stem in posts if image_stem == stem or image_stem.startswith(f"{stem}-")]
+    return max(owners, key=len, default=None)
 
 
 def _check_alt(check: PostCheck, index: int, entry: ImageEntry) -> None:
