@@ -25,7 +25,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -168,6 +168,9 @@ class Daemon:
         self._snapshot = _Snapshot()
         self._elsewhere: dict[str, list[Publication]] = {}
         self._told_elsewhere: set[tuple[str, str]] = set()
+        #: Rows this process found past when first seen, not yet told in a summary line.
+        self._new_past: list[Publication] = []
+        self._starting = False
         self._last_pull: float = 0.0
         self._rescan_lock = threading.Lock()
         self.lanes = AccountLanes(getattr(config.publishing, "parallel", 8))
@@ -188,7 +191,10 @@ class Daemon:
     def run(self) -> int:
         """Reconcile, schedule, and serve until stopped (or, rehearsing, until done)."""
         self._recover()
+        self._starting = True
         self.rescan(force=True, workers=None)
+        self._starting, self._new_past = False, []
+        self._tell_past(self._past_rows())  # at start, all of them, new or not: one line
         every = self.config.scheduler
         self.scheduler.add_job(
             self.rescan, "interval", seconds=every.rescan_seconds, id="rescan", jitter=0
@@ -209,11 +215,7 @@ class Daemon:
             self.scheduler.add_job(self._stop_when_done, "interval", seconds=0.5, id="done")
         self.heartbeat()
         self._install_signal_handlers()
-        log.info(
-            "scheduler started: %d publication(s) waiting, next at %s",
-            self.pending_jobs(),
-            _when(self.next_due()),
-        )
+        log.info("scheduler started: %s", self._next_words())
         if self.exit_when_done and self.pending_jobs() == 0:
             self.scheduler.stop_requested = True
         self.scheduler.start()
@@ -337,6 +339,9 @@ class Daemon:
             len(self.broken),
             self.pending_jobs(),
         )
+        if not self._starting:  # at start, run() tells them all in one line
+            self._tell_past(self._new_past)
+            self._new_past = []
 
     def _report_broken(self, result: Any) -> None:
         broken: dict[Path, str] = {}
@@ -516,6 +521,11 @@ class Daemon:
                 self._remove_job(job_id)
             else:
                 self._follow_up(post, account)
+        elif decision.action == "past":
+            if self._record_past(row, decision.reason):
+                self._remove_job(job_id)
+            else:
+                self._follow_up(post, account)
         elif decision.action == "nothing":
             self._remove_job(job_id)
         else:
@@ -548,13 +558,15 @@ class Daemon:
         option = (
             f"--channel {row.channel}" if row.account == row.channel else f"--account {row.account}"
         )
+        settle = f"campaign settle {row.post_id} --account {row.account}"
         self.store.raise_alert(
             f"missed:{row.post_id}:{row.account}",
             "missed",
-            f"{row.post_id} was due on {where} at {_when(due)} but could not go out in "
+            f"{row.post_id} was due on {where} at {self._when(due)} but could not go out in "
             f"time (the scheduler was not running or was held up); it is {reason} and was NOT "
             f"published. Publish it by hand with `campaign publish {row.post_id} {option}` "
-            "if it should still go out.",
+            f'if it should still go out; if it went out another way, `{settle} --done "REASON"`; '
+            f'if it should not go out, `{settle} --skip "REASON"`.',
             now,
             channel=row.channel,
             account=row.account,
@@ -562,6 +574,66 @@ class Daemon:
         )
         log.error("missed %s on %s: %s", row.post_id, where, reason)
         return True
+
+    def _record_past(self, row: Publication, reason: str) -> bool:
+        """Record ``row`` as past (it was beyond the grace when first seen: nobody could
+        have sent it on time), if it is still as seen; no alert, no error: it is told in
+        one summary line (:meth:`_tell_past`). Returns whether it was recorded."""
+        assert row.id is not None
+        if not self.store.set_state(
+            row.id, State.PAST, self.clock(), f"past: {reason}", expect=row
+        ):
+            log.info(
+                "%s on %s: moved on meanwhile, not past", row.post_id, self._label(row.account)
+            )
+            return False
+        self._new_past.append(row)
+        return True
+
+    def _past_rows(self) -> list[Publication]:
+        """The past rows of the ready posts, in the mode each account runs in now."""
+        return [
+            row
+            for row in self.store.publications([State.PAST])
+            if row.post_id in self.posts
+            and row.account in self.channels
+            and mode_of(self.channels[row.account]) == Mode(row.mode)
+        ]
+
+    def _tell_past(self, rows: list[Publication]) -> None:
+        """One line for publications that were past when first seen: never an error each."""
+        if not rows:
+            return
+        zone = self.config.zone
+        first = min(row.due_at for row in rows).astimezone(zone)
+        last = max(row.due_at for row in rows).astimezone(zone)
+        span = (
+            f"{first:%Y-%m-%d}"
+            if first.date() == last.date()
+            else f"{first:%Y-%m-%d} … {last:%Y-%m-%d}"
+        )
+        live = any(row.mode == Mode.LIVE for row in rows)
+        count = f"{len(rows)} publication{'s were' if len(rows) != 1 else ' was'}"
+        log.log(
+            logging.WARNING if live else logging.INFO,
+            "%s already in the past when first seen (%s, %s)%s: not published; "
+            "`campaign status` lists them, `campaign settle` decides them",
+            count,
+            span,
+            getattr(zone, "key", zone),
+            "" if live else ", dry run",
+        )
+
+    def _when(self, moment: datetime | None) -> str:
+        """A time as people read it: local, in the campaign's zone."""
+        return _when(moment, self.config.zone)
+
+    def _next_words(self) -> str:
+        """What comes next, in words: ``3 publication(s) waiting, next at …``."""
+        next_due = self.next_due()
+        if next_due is None:
+            return "nothing left to publish: every ready post is published, past or settled"
+        return f"{self.pending_jobs()} publication(s) waiting, next at {self._when(next_due)}"
 
     def _put_job(self, job_id: str, run_at: datetime, post_id: str, account: str) -> None:
         existing = self.scheduler.get_job(job_id)
@@ -639,6 +711,12 @@ class Daemon:
                 if not self._record_missed(row, decision.since or due, decision.reason):
                     self._follow_up(post, account)
                 return
+            if decision.action == "past":
+                if self._record_past(row, decision.reason):
+                    self._tell_past([row])
+                else:
+                    self._follow_up(post, account)
+                return
             if decision.action == "nothing":
                 return
         prepared, problem = self._prepare_now(post)
@@ -694,7 +772,7 @@ class Daemon:
                 "It was NOT published and is not tried again: fix it (run `campaign check` "
                 "and `campaign render`), then publish it by hand."
                 if gave_up
-                else f"Nothing was sent; it is tried again after {_when(next_at)}. Fix it "
+                else f"Nothing was sent; it is tried again after {self._when(next_at)}. Fix it "
                 "(run `campaign render` to see the problem) so that it goes out."
             )
             self.store.raise_alert(
@@ -936,5 +1014,6 @@ def _touches(post: Post, changed: set[Path]) -> bool:
     return post.path in changed or any(image.path in changed for image in post.images)
 
 
-def _when(moment: datetime | None) -> str:
-    return "nothing" if moment is None else moment.isoformat(timespec="seconds")
+def _when(moment: datetime | None, zone: tzinfo) -> str:
+    """``2030-09-15 09:00 CEST``: local, as people read it."""
+    return "—" if moment is None else f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}"

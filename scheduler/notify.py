@@ -110,7 +110,8 @@ class _Item:
     account: str | None = None
 
     @classmethod
-    def of(cls, alert: Alert) -> _Item:
+    def of(cls, alert: Alert, zone: ZoneInfo | None = None) -> _Item:
+        """The alert's fields, redacted; its UTC times in ``zone`` (see :func:`local_times`)."""
         assert alert.id is not None
         account = getattr(alert, "account", None)
         return cls(
@@ -118,7 +119,7 @@ class _Item:
             kind=_clean(alert.kind),
             channel=_clean(alert.channel) if alert.channel else None,
             post_id=_clean(alert.post_id) if alert.post_id else None,
-            message=(redact(alert.message) or "").strip(),
+            message=local_times((redact(alert.message) or "").strip(), zone),
             created_at=alert.created_at,
             account=_clean(account) if account and account != alert.channel else None,
         )
@@ -155,6 +156,29 @@ class Message:
 
 def _local(moment: datetime, zone: ZoneInfo) -> str:
     return f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+
+
+#: A time in UTC as the scheduler writes it into a message: ``2030-09-15 07:00 UTC`` or
+#: ``2030-09-15T07:00:00+00:00``.
+_UTC_TIME = re.compile(
+    r"\b(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(?: UTC\b|\+00:00|Z\b)"
+)
+
+
+def local_times(text: str, zone: ZoneInfo | None) -> str:
+    """``text`` with each UTC time the scheduler wrote in it shown in ``zone`` instead
+    (people read local times): ``2030-09-15 07:00 UTC`` → ``2030-09-15 09:00 CEST``."""
+    if zone is None:
+        return text
+
+    def local(found: re.Match[str]) -> str:
+        try:
+            moment = datetime.fromisoformat(f"{found[1]}T{found[2]}+00:00")
+        except ValueError:
+            return found[0]
+        return _local(moment, zone)
+
+    return _UTC_TIME.sub(local, text)
 
 
 def _clean(text: str | None) -> str:
@@ -506,7 +530,7 @@ class Notifier:
     def _log_only(self, store: Store, pending: Sequence[Alert]) -> DeliveryReport:
         now = self.clock()
         for alert in pending:
-            item = _Item.of(alert)
+            item = _Item.of(alert, self.zone)
             log.warning(
                 "alert (no [notify] target configured): %s: %s", item.headline, item.message
             )
@@ -518,7 +542,7 @@ class Notifier:
         now = self.clock()
         if not self._seeded:
             self._seed(store, now)
-        items = [_Item.of(alert) for alert in pending]
+        items = [_Item.of(alert, self.zone) for alert in pending]
         waiting = {item.id for item in items}
         self._accepted = {k: v for k, v in self._accepted.items() if k in waiting}
         everyone = {t.name for t in self._targets}

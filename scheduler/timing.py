@@ -1,4 +1,4 @@
-"""When each publication should run: on time, late within the grace, or missed.
+"""When each publication should run: on time, late within the grace, missed, or past.
 
 A plain function of (publication, due time, now), so tests can cross misfire
 windows and daylight-saving changes with a hand-set clock and no sleeping. The
@@ -37,7 +37,7 @@ class TimeMap:
         return cls(first_due, start, speed)
 
 
-Action = Literal["publish", "reconcile", "missed", "nothing"]
+Action = Literal["publish", "reconcile", "missed", "past", "nothing"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,19 @@ def on_time_from(row: Publication, due: datetime, now: datetime) -> datetime:
     return due
 
 
+def first_seen_past(row: Publication, due: datetime, grace: timedelta) -> bool:
+    """Whether ``row`` was already past its due time (wall clock) by more than the grace
+    when the scheduler first saw it at that time.
+
+    A row never tried nor held has ``updated_at`` from when it was made, or from when its
+    post file moved it to a new time: when we first saw it due then. One we have tried
+    or held has a time we gave it ourselves (:func:`on_time_from`) and is never past.
+    """
+    if row.attempt_count or row.next_attempt_at is not None or row.updated_at is None:
+        return False
+    return row.updated_at - grace > due  # (due may be the last date there is)
+
+
 def decide(
     row: Publication,
     due: datetime,
@@ -78,14 +91,16 @@ def decide(
 ) -> Decision:
     """The next step for ``row``, due (wall clock) at ``due``.
 
-    - published, failed, missed: nothing more.
+    - published, failed, missed, past, done, skipped: nothing more.
     - publishing or unknown: reconcile first (never publish again before that).
+    - scheduled and already past when first seen (:func:`first_seen_past`): past, not
+      an emergency — nobody could have sent it on time.
     - scheduled: at its time (:func:`on_time_from`: its due time, or the retry time we
       gave it); if it is now later than that time plus the grace (the scheduler was down
       or held up), it is missed, never sent hours late unnoticed.
     """
     state = State(row.state)
-    if state in (State.PUBLISHED, State.FAILED, State.MISSED):
+    if state not in (State.SCHEDULED, State.PUBLISHING, State.UNKNOWN):
         return Decision("nothing", reason=state.value)
     if state in (State.PUBLISHING, State.UNKNOWN):
         claimed = row.claimed_at or now
@@ -94,6 +109,9 @@ def decide(
             look_at = max(look_at, row.next_attempt_at)  # after a failed lookup: its backoff
         return Decision("reconcile", look_at, "outcome unknown")
     since = on_time_from(row, due, now)
+    if first_seen_past(row, due, grace):
+        late = _minutes(now - due)
+        return Decision("past", reason=f"already {late} past when first seen", since=due)
     if since < now - grace:
         late = _minutes(now - since)
         if since == due:

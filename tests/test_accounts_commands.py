@@ -107,9 +107,11 @@ enabled = false
 @pytest.fixture
 def daemon(two: Campaign) -> Iterator[Daemon]:
     config = two.config()
-    clock = HandClock(datetime(2030, 9, 15, 8, 0, tzinfo=UTC))  # 10:00 in Stockholm
+    clock = HandClock(datetime(2030, 9, 15, 6, 0, tzinfo=UTC))  # 08:00 in Stockholm
     store = Store.open(config.database_url)
     made = Daemon(config, store, build_channels(config, environ={}, clock=clock), clock=clock)
+    made.rescan(force=True)  # seen on time: then the scheduler is held up
+    clock.now = datetime(2030, 9, 15, 8, 0, tzinfo=UTC)  # 10:00 in Stockholm
     try:
         yield made
     finally:
@@ -136,18 +138,26 @@ def test_a_missed_post_on_a_named_account_says_to_publish_it_with_account(daemon
     assert row is not None and (row.state, row.channel) == (State.MISSED, "facebook")
 
 
-def test_status_tells_to_publish_a_named_account_by_its_name(two: Campaign, daemon: Daemon) -> None:
-    daemon.rescan(force=True)
+def test_status_tells_to_settle_a_named_account_by_its_name(two: Campaign, daemon: Daemon) -> None:
+    daemon.rescan(force=True)  # the dry run's missed rows need no human
+    for account in ("facebook", LIBRARY):  # live ones, missed, do
+        row = daemon.store.ensure_publication(
+            "2030-09-15-demokratidagen",
+            account,
+            datetime(2030, 9, 15, 7, 0, tzinfo=UTC),
+            datetime(2030, 9, 15, 6, 0, tzinfo=UTC),
+            Mode.LIVE,
+            channel="facebook",
+        )
+        assert row.id is not None
+        daemon.store.set_state(row.id, State.MISSED, daemon.clock(), "missed: 1 hours late")
     output = cli(two, "status").output
-    assert f"→ `campaign publish 2030-09-15-demokratidagen --account {LIBRARY}`" in output
-    assert "→ `campaign publish POST --channel C` if it should still go out" in output
-    header = output.split("Needs a human")[1].splitlines()[2]
-    assert [cell.strip() for cell in header.split("┃")[1:5]] == [
-        "post",
-        "channel",
-        "account",
-        "state",
-    ]
+    human = output.split("Needs a human")[1]
+    settle = "campaign settle 2030-09-15-demokratidagen"
+    assert f"2030-09-15-demokratidagen → {LIBRARY} (facebook): missed" in human
+    assert f"→ publish it now: `{settle} --account {LIBRARY} --publish-now`" in human
+    assert f'`{settle} --account {LIBRARY} --done "REASON"`' in human
+    assert f'`{settle} --account facebook --skip "REASON"`' in human
 
 
 # --- alerts ------------------------------------------------------------------------------

@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from campaign.config import Config
+from campaign.text_patterns import visible
 from scheduler.channels.factory import backend_line, build_channels
+from scheduler.cli.check_output import literal
 from scheduler.cli.support import CommandExit, opened_store
 from scheduler.clock import Clock, system_clock
 from scheduler.plan_states import database_exists
 from scheduler.store.models import Mode, Publication, State
 from scheduler.store.store import Store
 
-NEEDS_A_HUMAN = (State.FAILED, State.UNKNOWN, State.MISSED, State.PUBLISHING)
+#: Live publications in these states wait for a human (dry-run ones never do).
+NEEDS_A_HUMAN = (State.FAILED, State.UNKNOWN, State.MISSED, State.PAST, State.PUBLISHING)
 
 
 def run_status(config: Config, out: Console, err: Console, clock: Clock = system_clock) -> int:
@@ -67,13 +70,17 @@ def _status(config: Config, store: Store, out: Console, clock: Clock) -> int:
         dry = " [dim](dry run)[/]" if row.mode == Mode.DRY_RUN else ""
         where = escape(_where(row))
         out.print(f"  {_local(when, zone)}  {escape(row.post_id)} → {where}{retry}{dry}")
-    trouble = [r for r in rows if r.state in NEEDS_A_HUMAN]
+    trouble = [r for r in rows if r.state in NEEDS_A_HUMAN and r.mode == Mode.LIVE]
     out.print("\n[bold]Needs a human[/]")
     if not trouble:
         out.print("  nothing")
     else:
         attention = True
-        out.print(_trouble_table(trouble, zone))
+        for row in trouble:
+            out.print(_trouble(row, zone))
+    rehearsed = [r for r in rows if r.state in NEEDS_A_HUMAN and r.mode == Mode.DRY_RUN]
+    if rehearsed:
+        out.print(f"\n[dim]{escape(_dry_run_summary(rehearsed, zone))}[/]")
     from scheduler.notify import Notifier
 
     notifier = Notifier.from_config(config)
@@ -118,41 +125,64 @@ def _where(row: Publication) -> str:
     return row.channel if row.account == row.channel else f"{row.account} ({row.channel})"
 
 
-def _trouble_table(rows: list[Publication], zone) -> Table:  # type: ignore[no-untyped-def]
-    """What needs a human; an "account" column only when a row is for an account of
-    [accounts.*], whose advice then names it (``--account NAME``)."""
-    named = any(row.account != row.channel for row in rows)
-    table = Table(show_header=True, expand=False)
-    columns = ("post", "channel", *(("account",) if named else ()), "state", "due", "what to do")
-    for column in columns:
-        table.add_column(column, overflow="fold")
+def _trouble(row: Publication, zone: ZoneInfo) -> str:
+    """One publication that needs a human: what happened, and what can be done about it,
+    each with its exact command."""
+    state = State(row.state)
+    head = (
+        f"  [bold]{literal(row.post_id)}[/] → {literal(_where(row))}: [red]{state.value}[/], "
+        f"due {_local(row.due_at, zone)}"
+    )
+    lines = [head]
+    if row.last_error:
+        lines.append(f"    {literal(row.last_error)}")
+    lines.extend(f"    → {escape(line)}" for line in advice(row))
+    return "\n".join(lines)
+
+
+def advice(row: Publication) -> list[str]:
+    """What a human can do about ``row``, each with the exact command."""
+    settle = f"campaign settle {row.post_id} --account {row.account}"
+    choices = [
+        f"publish it now: `{settle} --publish-now`",
+        f'it went out another way (posted by hand): `{settle} --done "REASON"`',
+        f'it is not to go out: `{settle} --skip "REASON"`',
+    ]
+    state = State(row.state)
+    if state == State.PAST:
+        return ["it was already past when the scheduler first saw it; nothing was sent", *choices]
+    if state == State.MISSED:
+        return ["the scheduler was not running or was held up; nothing was sent", *choices]
+    if state == State.FAILED:
+        return ["fix what the message says (`campaign check` helps), then", *choices]
+    if state == State.UNKNOWN:
+        return [
+            "it may be online already: first `campaign reconcile`, which looks for it on the "
+            "platform",
+            f'if it stays unknown, look on the page: there → `{settle} --done "found online"`; '
+            f"not there → `{settle} --publish-now`",
+        ]
+    return [
+        "being published now, or cut off: wait a minute, then `campaign reconcile`",
+    ]
+
+
+def _dry_run_summary(rows: list[Publication], zone: ZoneInfo) -> str:
+    """Dry-run publications never need a human: one line for all of them."""
+    counts: dict[str, int] = {}
     for row in rows:
-        state = State(row.state)
-        message = row.last_error or ""
-        what = _advice(row, state)
-        table.add_row(
-            row.post_id,
-            row.channel,
-            *((row.account,) if named else ()),
-            state.value,
-            _local(row.due_at, zone),
-            f"{message}\n→ {what}" if message else f"→ {what}",
-        )
-    return table
-
-
-def _advice(row: Publication, state: State) -> str:
-    """What to do about ``row``; by hand for an account of [accounts.*] with its name."""
-    publish = "`campaign publish POST --channel C`"
-    if row.account != row.channel:
-        publish = f"`campaign publish {row.post_id} --account {row.account}`"
-    return {
-        State.FAILED: f"fix what the message says, then {publish}",
-        State.UNKNOWN: "run `campaign reconcile` (or look on the platform)",
-        State.MISSED: f"{publish} if it should still go out",
-        State.PUBLISHING: "being published now, or cut off: `campaign reconcile`",
-    }[state]
+        counts[row.state] = counts.get(row.state, 0) + 1
+    states = ", ".join(f"{count} {state}" for state, count in counts.items())
+    first = min(row.due_at for row in rows).astimezone(zone)
+    last = max(row.due_at for row in rows).astimezone(zone)
+    names = list(dict.fromkeys(visible(row.post_id) for row in rows))
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (
+        f"Dry run (needs no human): {states} ({first:%Y-%m-%d} … {last:%Y-%m-%d}: {shown}), "
+        "nothing was sent. To decide one anyway: `campaign settle POST --publish-now`, "
+        '--done "REASON" or --skip "REASON".'
+    )
 
 
 def _local(moment: datetime | None, zone) -> str:  # type: ignore[no-untyped-def]
-    return "—" if moment is None else f"{moment.astimezone(zone):%Y-%m-%d %H:%M}"
+    return "—" if moment is None else f"{moment.astimezone(zone):%Y-%m-%d %H:%M %Z}"

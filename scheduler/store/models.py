@@ -46,7 +46,15 @@ def _utc_column(*, nullable: bool = True, index: bool = False) -> Any:
 
 
 class State(StrEnum):
-    """Where a publication is. Only ``scheduled`` (and ``failed``, by hand) may be claimed."""
+    """Where a publication is. Only ``scheduled`` (and, by hand, ``failed``, ``missed`` or
+    ``past``) may be claimed.
+
+    ``missed``: it was on time when the scheduler first saw it, then could not go out in
+    time (the scheduler was down or held up): a human is told. ``past``: it was already
+    past (beyond the grace) when the scheduler first saw it: never sent, told once in a
+    summary. ``done`` and ``skipped`` are a human's decision (`campaign settle`): it went
+    out another way, or it is not to go out; the daemon never takes them up again.
+    """
 
     SCHEDULED = "scheduled"
     PUBLISHING = "publishing"
@@ -54,6 +62,13 @@ class State(StrEnum):
     FAILED = "failed"
     UNKNOWN = "unknown"
     MISSED = "missed"
+    PAST = "past"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+#: A human's decisions (`campaign settle --done / --skip`): final, never claimed again.
+SETTLED = (State.DONE, State.SKIPPED)
 
 
 class Mode(StrEnum):
@@ -125,10 +140,11 @@ class Attempt(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     publication_id: int = Field(foreign_key="publications.id", index=True)
-    kind: str = Field(default="publish", max_length=20)  # publish | reconcile
+    kind: str = Field(default="publish", max_length=20)  # publish | reconcile | settle
     started_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     finished_at: datetime | None = _utc_column()
-    #: published | retry | failed | unknown | found | not_found | abandoned
+    #: published | retry | failed | unknown | found | not_found | abandoned; for a
+    #: ``settle`` (a human's decision): done | skipped, ``message`` its reason.
     outcome: str | None = Field(default=None, max_length=20)
     error_class: str | None = Field(default=None, max_length=20)
     platform_code: str | None = Field(default=None, max_length=40)

@@ -36,6 +36,7 @@ from scheduler.store.engine import (
     describe_database,
 )
 from scheduler.store.models import (
+    SETTLED,
     Alert,
     Attempt,
     ChannelState,
@@ -280,6 +281,8 @@ class Store:
             ]
         if fence is not None:
             conditions.append(_holds_lease(DAEMON, *fence))
+        # A human's decision (done: it went out another way; skipped) is final: never sent.
+        conditions.append(col(Publication.state).not_in([s.value for s in SETTLED]))
         with self.writing() as session:
             changed = session.execute(
                 update(Publication)
@@ -486,6 +489,37 @@ class Store:
             if expect is None and session.get(Publication, publication_id) is None:
                 raise KeyError(publication_id)
             return False
+
+    def settle(
+        self, seen: Publication, state: State, *, now: datetime, by: str, reason: str
+    ) -> bool:
+        """Record a human's decision about a publication that was not sent (done: it went
+        out another way; skipped: it is not to go out), with its reason, who and when (an
+        attempt of kind ``settle``), if it is still as seen; returns whether it was."""
+        if state not in SETTLED:
+            raise ValueError(f"a decision is done or skipped, not {state}")
+        assert seen.id is not None
+        text = clean_text(reason)
+        with self.writing() as session:
+            moved = session.execute(
+                update(Publication)
+                .where(*_unchanged(seen))
+                .values(state=state.value, last_error=text, next_attempt_at=None, updated_at=now)
+            )
+            if moved.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            session.add(
+                Attempt(
+                    publication_id=seen.id,
+                    kind="settle",
+                    started_at=now,
+                    finished_at=now,
+                    outcome=state.value,
+                    claimed_by=by,
+                    message=text,
+                )
+            )
+            return True
 
     def hold(self, seen: Publication, until: datetime, now: datetime) -> bool:
         """A scheduled publication that we hold back (its channel rests or is paused) is
