@@ -572,6 +572,46 @@ def reconcile() -> None:
         raise typer.Exit(run_reconcile(config, out, err))
 
 
+@app.command()
+def settle(
+    post: Annotated[str, typer.Argument(help="The post: its file name without .yaml.")],
+    account: AccountOption = None,
+    publish_now: Annotated[
+        bool, typer.Option("--publish-now", help="Publish it now, exactly once.")
+    ] = False,
+    done: Annotated[
+        str | None,
+        typer.Option(
+            "--done",
+            metavar="REASON",
+            help='It went out another way (e.g. "posted by hand"): record that, with why.',
+        ),
+    ] = None,
+    skip: Annotated[
+        str | None,
+        typer.Option(
+            "--skip", metavar="REASON", help="It is not to go out: record that, with why."
+        ),
+    ] = None,
+) -> None:
+    """Decide about a post that was not published: publish it now, or mark it done or skipped."""
+    from scheduler.cli.settle import run_settle
+
+    chosen = [
+        name
+        for name, given in (("publish-now", publish_now), ("done", done), ("skip", skip))
+        if given not in (None, False)
+    ]
+    if len(chosen) > 1:
+        err.print("[red]error[/]: give one of --publish-now, --done REASON, --skip REASON.")
+        raise typer.Exit(2)
+    choice = chosen[0] if chosen else None
+    config = _config()
+    with _logging():
+        code = run_settle(config, post, account, choice, done or skip, out, err)  # type: ignore[arg-type]
+        raise typer.Exit(code)
+
+
 login_app = typer.Typer(
     help="Log in to a platform once, interactively, and save the session for the scheduler.",
     no_args_is_help=True,

@@ -19,6 +19,7 @@ from scheduler.prepare import prepare_posts
 from scheduler.publisher import Publisher, describe_error, mode_of
 from scheduler.reconcile import Reconciler
 from scheduler.retry_policy import RetryPolicy
+from scheduler.settle import publish_by_hand
 from scheduler.store.models import State
 from scheduler.store.store import Store
 
@@ -142,7 +143,7 @@ def _publish(
     for account in accounts:
         mode = mode_of(setups[account].channel)
         try:
-            store.ensure_publication(
+            row = store.ensure_publication(
                 post.id,
                 account,
                 post.publish_at.utc,
@@ -160,7 +161,7 @@ def _publish(
             )
             all_out = False
             continue
-        outcome = publisher.publish(prepared[0].requests[account], by_hand=True)
+        outcome = publish_by_hand(publisher, row, prepared[0].requests[account])
         style = _STYLE.get(outcome.state, "white")
         out.print(
             f"[{style}]{outcome.state.value}[/] {escape(post.id)} → {escape(account)}: "

@@ -1,7 +1,9 @@
 """The archive: the public record of everything sent or tried, exactly as it was sent.
 
 One record per live publication (a post on one account) that was ever claimed — published,
-failed, unknown or missed after a try alike — with its platform and account, the caption,
+failed, unknown or missed after a try alike — or settled by a human (`campaign settle`: done,
+it went out another way; skipped, it is not to go out: with the reason, who and when), with
+its platform and account, the caption,
 link and first comment as sent, each image's file name, alt text and SHA-256, the remote id
 and URL, the scheduled, claimed and published times, and every attempt. Dry runs and
 publications never tried are not in it.
@@ -29,7 +31,7 @@ from scheduler.store.store import Store
 JSON_NAME = "archive.json"
 CSV_NAME = "archive.csv"
 #: The time fields of a record and of an attempt; each is written in UTC and local time.
-RECORD_TIMES = ("due_at", "claimed_at", "published_at")
+RECORD_TIMES = ("due_at", "claimed_at", "published_at", "settled_at")
 ATTEMPT_TIMES = ("started_at", "finished_at")
 CSV_COLUMNS = (
     "post_id",
@@ -53,6 +55,10 @@ CSV_COLUMNS = (
     "attempts",
     "last_error",
     "warnings",
+    "settled_at",
+    "settled_at_local",
+    "settled_by",
+    "settled_reason",
 )
 
 
@@ -110,6 +116,7 @@ def local_text(moment: datetime | None, zone: tzinfo) -> str | None:
 
 
 def _record(row: Publication, attempts: list[Attempt]) -> dict[str, Any]:
+    settled = next((a for a in reversed(attempts) if a.kind == "settle"), None)
     return {
         "post_id": row.post_id,
         "channel": row.channel,
@@ -141,6 +148,10 @@ def _record(row: Publication, attempts: list[Attempt]) -> dict[str, Any]:
         ],
         "last_error": row.last_error,
         "warnings": row.warnings,
+        # A human's decision (`campaign settle --done / --skip`): when, who and why.
+        "settled_at": settled.finished_at if settled else None,
+        "settled_by": settled.claimed_by if settled else None,
+        "settled_reason": settled.message if settled else None,
     }
 
 
