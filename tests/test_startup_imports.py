@@ -52,3 +52,14 @@ def test_check_of_a_webp_image_loads_only_the_webp_reader(campaign: Campaign) ->
     assert status == 0
     assert "PIL.WebPImagePlugin" in modules
     assert not modules & set(OTHER_PIL_READERS)
+
+
+def test_render_with_nothing_to_draw_starts_no_worker_machinery(campaign: Campaign) -> None:
+    campaign.config()
+    campaign.post("2030-09-15-bild", GOOD_POST)
+    assert loaded("render", cwd=campaign.root)[0] == 0  # draws both renditions
+
+    status, modules = loaded("render", cwd=campaign.root)
+
+    assert status == 0
+    assert not modules & {"multiprocessing", "concurrent.futures.process"}

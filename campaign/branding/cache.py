@@ -12,11 +12,14 @@ import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import PIL
 
-from campaign.branding.rendition import RenditionSpec
 from campaign.safe_output import UnsafeOutput, read_regular, real_folder, write_file
+
+if TYPE_CHECKING:
+    from campaign.branding.rendition import RenditionSpec
 
 DIGESTS_FILE = ".digests.json"
 # The code that draws a rendition: any change to it redoes every rendition.
@@ -35,7 +38,11 @@ DRAWING_CODE_DIGEST = _drawing_code_digest()
 
 
 class FileDigests:
-    """SHA-256 of files, remembered in the build folder by (size, mtime)."""
+    """SHA-256 of files, remembered in the build folder by (size, mtime).
+
+    Each file's path is resolved once per instance (one planning of renditions), though
+    the logo and fonts are asked about by every rendition.
+    """
 
     def __init__(self, build_dir: Path) -> None:
         self.path = build_dir / DIGESTS_FILE
@@ -44,11 +51,14 @@ class FileDigests:
         except (OSError, ValueError, UnsafeOutput):
             self.known = {}
         self.changed = False
+        self._keys: dict[Path, str] = {}
 
     def of(self, file: Path) -> str:
         """The SHA-256 (hex) of ``file``'s bytes."""
         status = file.stat()
-        key = str(file.resolve())
+        key = self._keys.get(file)
+        if key is None:
+            key = self._keys[file] = str(file.resolve())
         remembered = self.known.get(key)
         if remembered and remembered[:2] == [status.st_size, status.st_mtime_ns]:
             return remembered[2]

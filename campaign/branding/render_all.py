@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable
-from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from campaign.branding.cache import FileDigests, rendition_key
 from campaign.branding.fonts import FontProblem, resolve_font
 from campaign.branding.rendition import RenderProblem, RenditionSpec, render
 from campaign.branding.templates import Style, TextDoesNotFit
-from campaign.branding.workers import worker_pool
 from campaign.config import ChannelName, Config
 from campaign.post import Post
 from campaign.safe_output import (
@@ -180,6 +178,11 @@ def render_campaign(
         for group in groups:
             finish(group, _render_to_file(group[0].spec, group[0].output))
         return report
+    # Imported here: a render with nothing to draw starts no processes, and needs neither.
+    from concurrent.futures import as_completed
+
+    from campaign.branding.workers import worker_pool
+
     with worker_pool(workers) as pool:
         futures = {
             pool.submit(_render_to_file, group[0].spec, group[0].output): group for group in groups
