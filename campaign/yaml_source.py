@@ -37,6 +37,14 @@ MAX_DEPTH = 16
 _NULLS = {"", "~", "null", "Null", "NULL"}
 _TRUES = {"true", "True", "TRUE"}
 _FALSES = {"false", "False", "FALSE"}
+#: The plain scalars that are not text: null, true and false as YAML 1.2 writes them.
+_KEYWORDS: dict[str, Any] = {
+    **dict.fromkeys(_NULLS),
+    **dict.fromkeys(_TRUES, True),
+    **dict.fromkeys(_FALSES, False),
+}
+#: How every number (_INT, _FLOAT) starts: other plain scalars are text at a glance.
+_NUMBER_START = frozenset("0123456789+-.")
 _INT = re.compile(r"[-+]?[0-9]+")
 #: Longer runs of digits stay text: Python refuses to read them as a number (its guard
 #: against quadratic conversion), and no post needs one.
@@ -284,12 +292,10 @@ def _scalar(node: yaml.ScalarNode) -> Any:
     value: str = node.value
     if node.style:  # quoted or block scalars are always text (plain: None, or "" in libyaml)
         return value
-    if value in _NULLS:
-        return None
-    if value in _TRUES:
-        return True
-    if value in _FALSES:
-        return False
+    if value in _KEYWORDS:
+        return _KEYWORDS[value]
+    if value[0] not in _NUMBER_START:  # not empty: "" is a keyword
+        return value
     if _INT.fullmatch(value):
         return int(value) if len(value) <= _MAX_DIGITS else value
     if _FLOAT.fullmatch(value):

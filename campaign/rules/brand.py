@@ -26,7 +26,6 @@ def check_headline_fits(check: PostCheck, images: tuple[PostImage, ...]) -> None
     if not headline or template != "band" or brand == "none":
         return
     from campaign.branding.fonts import FontProblem
-    from campaign.branding.geometry import target_size
     from campaign.branding.templates import RTL_LANGUAGES
 
     language = check.fields.get("language") or check.config.campaign.language
@@ -43,7 +42,7 @@ def check_headline_fits(check: PostCheck, images: tuple[PostImage, ...]) -> None
     for channel in check.channels:
         ratio = _ratio(check, channel)
         sources = [(image.width, image.height) for image in images] or [(1, 1)]
-        for size in {target_size(ratio, check.config.render.width, source) for source in sources}:
+        for size in {_target_size(ratio, check.config.render.width, source) for source in sources}:
             if not _fits(headline, font, size, rtl):
                 check.sink.error(
                     check.at("brand", "headline"),
@@ -63,6 +62,15 @@ def _ratio(check: PostCheck, channel: ChannelName) -> str:
         return str(given)
     render = check.config.render
     return render.instagram_ratio if channel == "instagram" else render.facebook_ratio
+
+
+@lru_cache(maxsize=1024)
+def _target_size(ratio: str, width: int, source: tuple[int, int]) -> tuple[int, int]:
+    """The rendition's size (:func:`campaign.branding.geometry.target_size`, which works in
+    fractions), worked out once per shape and source size: photos share a few sizes."""
+    from campaign.branding.geometry import target_size
+
+    return target_size(ratio, width, source)
 
 
 def _resolve_font(spec: str, base_dir: Path, key: str) -> Path:
