@@ -30,6 +30,7 @@ from pydantic import (
 
 from campaign.config_messages import explain, explain_config_errors
 from campaign.diagnostics import Diagnostic, DiagnosticSink, Position
+from campaign.outputs import DATABASE_URL, OUTBOX_FOLDER, OUTPUT_FOLDER
 from campaign.post_reader import PostFileProblem, read_settings_text
 from campaign.setting_checks import (
     database_url_has_password,
@@ -135,7 +136,7 @@ class BrandSection(_Section):
 class RenderSection(_Section):
     """[render]: the renditions made for each channel."""
 
-    build: str = "build"
+    build: str = OUTPUT_FOLDER
     width: int = Field(1080, ge=320, le=1440)
     jpeg_quality: int = Field(88, ge=60, le=95)
     instagram_ratio: Ratio = "4:5"
@@ -288,7 +289,7 @@ class DatabaseSection(_Section):
     """[database]: where publications, attempts and engagement are kept."""
 
     # SQLAlchemy URL; a relative SQLite path is relative to the config file.
-    url: str = "sqlite:///campaign.db"
+    url: str = DATABASE_URL
     # An environment variable that, when set, replaces `url` (a URL with a password).
     url_env: EnvName = "CAMPAIGN_DATABASE_URL"
 
@@ -308,7 +309,7 @@ class DatabaseSection(_Section):
 class PublishingSection(_Section):
     """[publishing]: how publishing behaves when a platform is slow or refuses."""
 
-    outbox: str = "outbox"
+    outbox: str = OUTBOX_FOLDER
     request_timeout_seconds: float = Field(60, gt=0, le=600)
     max_attempts: int = Field(5, ge=1, le=20)
     retry_after_seconds: float = Field(60, ge=1, le=YEAR_SECONDS)

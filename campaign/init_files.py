@@ -2,8 +2,9 @@
 
 Nothing here touches the disk; :mod:`scheduler.cli.init` decides whether and how the
 files are written. The folder and file names the tool writes to (build, outbox, the
-database) come from the defaults in :class:`campaign.config.ConfigFile`, and config.toml
-and .gitignore are both made from them, so the two cannot disagree.
+database) come from the defaults in :class:`campaign.config.ConfigFile` (which come from
+:mod:`campaign.outputs`), and config.toml and .gitignore are both made from them, so the
+two cannot disagree.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from zoneinfo import ZoneInfo
 from campaign import __version__
 from campaign.config import ConfigFile
 from campaign.init_images import example_picture, placeholder_mark
-from campaign.outputs import EXPORT_FOLDER
+from campaign.outputs import EXPORT_FOLDER, STATS_CSV, STATS_HTML
 from campaign.post_format import post_json_schema
 from campaign.release import action_reference, pip_requirement, repository_url, version_tag
 from campaign.scaffold import SCHEMA_FILE
@@ -34,8 +35,6 @@ EXAMPLE_HOUR = 10
 EXAMPLE_SLUGS = {"sv": "exempel", "en": "example"}
 #: Languages the guides (README.md, assets/README.md) are written in besides English.
 GUIDE_LANGUAGES = ("sv",)
-#: The names README.md's examples give `campaign stats --csv` and `--html`.
-STATS_OUTPUTS = ("engagement*.csv", "report/")
 WORKFLOW = PurePosixPath(".github/workflows/check-posts.yml")
 PRE_COMMIT_CONFIG = PurePosixPath(".pre-commit-config.yaml")
 CONFIG = PurePosixPath("config.toml")
@@ -98,6 +97,13 @@ def export_folder() -> str:
     return EXPORT_FOLDER
 
 
+def stats_outputs() -> list[str]:
+    """What the help and README suggest `campaign stats --csv` and `--html` write: the
+    CSV file's name with anything before its suffix (engagement-2026.csv too), the folder."""
+    csv = PurePosixPath(STATS_CSV)
+    return [str(csv.with_name(f"{csv.stem}*{csv.suffix}")), f"{STATS_HTML.strip('/')}/"]
+
+
 def sqlite_file(url: str) -> PurePosixPath | None:
     """The file of a relative ``sqlite:///`` URL (None for anything else)."""
     prefix = "sqlite:///"
@@ -127,7 +133,7 @@ def ignored_patterns(settings: ConfigFile) -> dict[str, list[str]]:
         "build": [f"/{settings.render.build.strip('/')}/"],
         "outbox": [f"/{settings.publishing.outbox.strip('/')}/"],
         "database": database,
-        "exports": [f"/{export_folder()}/", *(f"/{name}" for name in STATS_OUTPUTS)],
+        "exports": [f"/{export_folder()}/", *(f"/{name}" for name in stats_outputs())],
     }
 
 
@@ -158,7 +164,9 @@ def repository_files(values: InitValues, today: date) -> dict[PurePosixPath, byt
             _in_language("assets-README.md", values.language)
         ).substitute(logo=str(LOGO)),
         PurePosixPath(".gitignore"): _template("gitignore").substitute(
-            {kind: "\n".join(lines) for kind, lines in ignored_patterns(defaults).items()}
+            {kind: "\n".join(lines) for kind, lines in ignored_patterns(defaults).items()},
+            stats_csv=STATS_CSV,
+            stats_html=STATS_HTML,
         ),
         WORKFLOW: _template("check-posts.yml").substitute(action=action_reference()),
         PRE_COMMIT_CONFIG: _template("pre-commit-config.yaml").substitute(

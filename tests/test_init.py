@@ -32,6 +32,15 @@ from pydantic import BaseModel
 from campaign import __version__
 from campaign.config import ConfigFile, parse_config
 from campaign.init_files import EXAMPLE_DAYS_AHEAD
+from campaign.outputs import (
+    EXPORT_FOLDER,
+    OUTBOX_FOLDER,
+    OUTPUT_FOLDER,
+    PREVIEW_FOLDER,
+    REHEARSAL_FOLDER,
+    STATS_CSV,
+    STATS_HTML,
+)
 from campaign.release import action_reference, repository_url, version_tag
 
 #: What the example post is named after: the local date in the campaign's zone, then a slug.
@@ -140,7 +149,7 @@ def test_the_new_repository_checks_clean_and_previews(
     assert "1 post file: 0 errors, 0 warnings" in check.stdout
     preview = campaign("preview", cwd=folder)
     assert preview.returncode == 0, preview.stdout + preview.stderr
-    page = (folder / "build" / "preview" / "index.html").read_text(encoding="utf-8")
+    page = (folder / OUTPUT_FOLDER / PREVIEW_FOLDER / "index.html").read_text(encoding="utf-8")
     assert "Vaccin hosten 2030" in page and example_post(folder).stem in page
 
 
@@ -789,7 +798,7 @@ def test_gitignore_covers_every_file_the_tool_writes(tmp_path: Path) -> None:
         ["run", "--rehearse", "1000000"],  # ends by itself once the post went out
         ["publish", post.stem, "--dry-run"],
         ["export"],
-        ["stats", "--csv", "engagement.csv", "--html", "report"],
+        ["stats", "--csv", STATS_CSV, "--html", STATS_HTML],
     ):
         result = campaign(*command, cwd=folder)
         assert result.returncode == 0, (command, result.stdout, result.stderr)
@@ -798,13 +807,13 @@ def test_gitignore_covers_every_file_the_tool_writes(tmp_path: Path) -> None:
     written = git("status", "--porcelain", "--ignored", "--untracked-files=all", cwd=folder)
     ignored = {line[3:] for line in written.splitlines() if line.startswith("!! ")}
     for made in (
-        "build/preview/index.html",
-        "build/rehearsal/rehearsal.db",
-        "outbox/",
+        f"{OUTPUT_FOLDER}/{PREVIEW_FOLDER}/index.html",
+        f"{OUTPUT_FOLDER}/{REHEARSAL_FOLDER}/rehearsal.db",
+        f"{OUTBOX_FOLDER}/",
         "campaign.db",
         "campaign.db.lock",
-        "archive/archive.json",
-        "engagement.csv",
+        f"{EXPORT_FOLDER}/archive.json",
+        STATS_CSV,
     ):
         assert any(path.startswith(made) for path in ignored), (made, sorted(ignored))
     assert git("status", "--porcelain", cwd=folder).splitlines() == [f" M posts/{post.name}"]
@@ -815,8 +824,8 @@ def test_gitignore_covers_every_file_the_tool_writes(tmp_path: Path) -> None:
         "campaign.db-shm",
         "campaign.db-journal",
         ".campaign.db.lock.12345.new",
-        "report/index.html",
-        "build/rehearsal/outbox/facebook/post.json",
+        f"{STATS_HTML}/index.html",
+        f"{OUTPUT_FOLDER}/{REHEARSAL_FOLDER}/outbox/facebook/post.json",
         ".env",
         "instagram-session.json",
         "__pycache__/x.pyc",

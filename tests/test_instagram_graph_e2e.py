@@ -24,6 +24,7 @@ from PIL import Image
 from typer.testing import CliRunner
 
 from campaign.config import Config
+from campaign.outputs import OUTPUT_FOLDER, REHEARSAL_FOLDER
 from scheduler import redaction
 from scheduler.channels.factory import build_channels
 from scheduler.channels.instagram_graph import InstagramGraphChannel
@@ -439,7 +440,8 @@ def test_a_rehearsal_runs_with_either_backend(campaign: Campaign, backend: str) 
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 of 2 publications went out" in done.stdout
-    folder = campaign.root / "build" / "rehearsal" / "outbox" / "instagram" / POST_ID
+    rehearsal = campaign.root / OUTPUT_FOLDER / REHEARSAL_FOLDER
+    folder = rehearsal / "outbox" / "instagram" / POST_ID
     record = json.loads((folder / "post.json").read_text(encoding="utf-8"))
     assert record["caption"] == CAPTION
     if backend == "graph":

@@ -407,9 +407,9 @@ def temp_preview(temp_campaign: Campaign) -> tuple[PreviewResult, Node, str]:
     return result, parse(html), html
 
 
-def test_default_output_is_build_preview(temp_campaign: Campaign, temp_preview) -> None:
+def test_default_output_is_output_preview(temp_campaign: Campaign, temp_preview) -> None:
     result, _, _ = temp_preview
-    assert result.output_dir == temp_campaign.root / "build" / "preview"
+    assert result.output_dir == temp_campaign.root / "output" / "preview"
     assert result.output_dir == default_output_dir(temp_campaign.config())
     assert result.index == result.output_dir / "index.html"
 

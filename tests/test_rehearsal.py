@@ -60,7 +60,7 @@ def test_a_rehearsal_replays_every_ready_post_in_order_and_exits(rehearsal: Camp
     done = rehearse(rehearsal, "200000")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "6 of 6 publications went out" in done.stdout
-    folder = rehearsal.root / "build" / "rehearsal"
+    folder = rehearsal.root / "output" / "rehearsal"
     sent = {
         (record["post_id"], record["channel"]): record
         for record in (

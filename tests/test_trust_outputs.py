@@ -1,7 +1,7 @@
 """Nothing the tool writes or tidies goes through a symbolic link (issue 10, item 5).
 
-A pull request can commit a link where the tool writes (``build``, ``build/preview``,
-``build/renditions``, a file at a name the tool writes, the rehearsal folder, the
+A pull request can commit a link where the tool writes (``output``, ``output/preview``,
+``output/renditions``, a file at a name the tool writes, the rehearsal folder, the
 outbox). Each command must refuse it with a message and exit 2 (or, for a channel, an
 error that is recorded), and the folder the link points to must keep every file.
 """
@@ -17,6 +17,7 @@ from typer.testing import CliRunner, Result
 
 from campaign.branding.cache import FileDigests
 from campaign.branding.render_all import plan_renditions, prune_stale, render_campaign
+from campaign.outputs import OUTPUT_FOLDER as BUILD
 from campaign.post_loader import load_campaign
 from scheduler.channels.base import MediaItem, PublishRequest
 from scheduler.channels.errors import ChannelError
@@ -70,7 +71,7 @@ def refused(result: Result, link: str) -> None:
     assert "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("link", ["build", "build/renditions", f"build/renditions/{POST_ID}"])
+@pytest.mark.parametrize("link", [BUILD, f"{BUILD}/renditions", f"{BUILD}/renditions/{POST_ID}"])
 def test_render_refuses_a_symlinked_output_folder(repo: Campaign, victim: Path, link: str) -> None:
     (repo.root / link).parent.mkdir(parents=True, exist_ok=True)
     (repo.root / link).symlink_to(victim, target_is_directory=True)
@@ -78,7 +79,7 @@ def test_render_refuses_a_symlinked_output_folder(repo: Campaign, victim: Path, 
     untouched(victim)
 
 
-@pytest.mark.parametrize("link", ["build", "build/preview", "build/preview/img"])
+@pytest.mark.parametrize("link", [BUILD, f"{BUILD}/preview", f"{BUILD}/preview/img"])
 def test_preview_refuses_a_symlinked_output_folder(repo: Campaign, victim: Path, link: str) -> None:
     (repo.root / link).parent.mkdir(parents=True, exist_ok=True)
     (repo.root / link).symlink_to(victim, target_is_directory=True)
@@ -93,7 +94,7 @@ def test_preview_refuses_a_symlinked_folder_given_with_o(repo: Campaign, victim:
 
 
 def test_preview_writes_no_file_through_a_link_at_its_name(repo: Campaign, victim: Path) -> None:
-    preview = repo.root / "build" / "preview"
+    preview = repo.root / BUILD / "preview"
     preview.mkdir(parents=True)
     (preview / "preview.css").symlink_to(victim / "preview.css")
     result = run(repo, "preview")
@@ -105,7 +106,7 @@ def test_preview_tidies_only_its_own_files_and_follows_no_link(
     repo: Campaign, victim: Path
 ) -> None:
     assert run(repo, "preview").exit_code == 0
-    images = repo.root / "build" / "preview" / "img"
+    images = repo.root / BUILD / "preview" / "img"
     (images / "old-post").symlink_to(victim, target_is_directory=True)
     (images / "mine.txt").write_text("a note of my own", encoding="utf-8")
     (images / POST_ID / "linked.jpg").symlink_to(victim / VICTIMS[0])
@@ -152,8 +153,8 @@ def test_render_survives_a_post_whose_every_rendition_fails(repo: Campaign) -> N
 
 def test_rehearsal_refuses_a_symlinked_rehearsal_folder(repo: Campaign, victim: Path) -> None:
     (victim / "rehearsal.db").write_bytes(b"precious")
-    (repo.root / "build").mkdir()
-    (repo.root / "build" / "rehearsal").symlink_to(victim, target_is_directory=True)
+    (repo.root / BUILD).mkdir()
+    (repo.root / BUILD / "rehearsal").symlink_to(victim, target_is_directory=True)
     refused(run(repo, "run", "--rehearse", "100000"), "rehearsal")
     assert (victim / "rehearsal.db").read_bytes() == b"precious"
     (victim / "rehearsal.db").unlink()
@@ -161,7 +162,7 @@ def test_rehearsal_refuses_a_symlinked_rehearsal_folder(repo: Campaign, victim: 
 
 
 def test_rehearsal_refuses_a_symlinked_outbox(repo: Campaign, victim: Path) -> None:
-    rehearsal = repo.root / "build" / "rehearsal"
+    rehearsal = repo.root / BUILD / "rehearsal"
     rehearsal.mkdir(parents=True)
     (rehearsal / "outbox").symlink_to(victim, target_is_directory=True)
     refused(run(repo, "run", "--rehearse", "100000"), "outbox")
@@ -240,7 +241,7 @@ def test_the_preview_names_a_linked_post_by_its_own_name_never_its_target(
 
     result = run(repo, "preview")
 
-    page = (repo.root / "build" / "preview" / "index.html").read_text(encoding="utf-8")
+    page = (repo.root / BUILD / "preview" / "index.html").read_text(encoding="utf-8")
     assert result.exit_code == 1, result.output
     assert "2030-09-16-lank.yaml" in page
     assert "privat-utkast" not in page and "hemlig-mapp" not in page

@@ -93,7 +93,8 @@ class PreviewResult:
 
 
 def default_output_dir(config: Config) -> Path:
-    """``build/preview/``: beside the renditions, git-ignored."""
+    """``preview/`` in the build folder (``output/preview/`` by default, as
+    :data:`campaign.outputs.PREVIEW_FOLDER` says): beside the renditions, git-ignored."""
     return config.build_dir / PREVIEW_FOLDER
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
-from campaign.outputs import EXPORT_FOLDER
+from campaign.outputs import EXPORT_FOLDER, OUTPUT_FOLDER, PREVIEW_FOLDER, STATS_CSV, STATS_HTML
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -352,7 +352,8 @@ def preview(
         typer.Option(
             "--output",
             "-o",
-            help="The folder to write. Default: preview/ in the build folder.",
+            help=f"The folder to write. Default: {OUTPUT_FOLDER}/{PREVIEW_FOLDER}/ "
+            f"({PREVIEW_FOLDER}/ in the build folder of config.toml).",
             file_okay=False,
         ),
     ] = None,
@@ -480,7 +481,8 @@ def stats(
         ),
     ] = "published",
     csv_file: Annotated[
-        Path | None, typer.Option("--csv", help="Also write the table as CSV for Excel.")
+        Path | None,
+        typer.Option("--csv", help=f"Also write the table as CSV for Excel, like {STATS_CSV}."),
     ] = None,
     excel_sv: Annotated[
         bool,
@@ -488,7 +490,10 @@ def stats(
     ] = False,
     html: Annotated[
         Path | None,
-        typer.Option("--html", help="Also write an HTML report with charts into this folder."),
+        typer.Option(
+            "--html",
+            help=f"Also write an HTML report with charts into this folder, like {STATS_HTML}.",
+        ),
     ] = None,
 ) -> None:
     """Show engagement per post and account: the latest counts and their growth."""

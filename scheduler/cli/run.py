@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from campaign.config import Config
+from campaign.outputs import REHEARSAL_FOLDER
 from campaign.post_loader import load_campaign
 from campaign.safe_output import UnsafeOutput, real_folder, refuse_link, remove_generated
 from scheduler.channels.factory import ChannelSetup, build_channels, outbox_setups
@@ -30,7 +31,6 @@ from scheduler.store.store import Store
 from scheduler.timing import TimeMap
 
 log = logging.getLogger("campaign.daemon")
-REHEARSAL_FOLDER = "rehearsal"
 #: A rehearsal's first post goes out this long after everything is prepared.
 REHEARSAL_LEAD = timedelta(seconds=2)
 #: The rehearsal database's files, deleted before each rehearsal (never its lock file).
