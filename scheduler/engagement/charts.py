@@ -30,6 +30,8 @@ METRIC_STYLES: dict[str, tuple[str, str, str]] = {
     "shares": ("#009E73", "^", "-."),
     "saves": ("#CC79A7", "D", ":"),
 }
+#: A chart's title (a simulated audience's warning): dark orange, readable on white.
+TITLE_COLOUR = "#9a3412"
 _FALLBACK_STYLE = ("#4f5868", "v", "-")
 _RC: dict[str, Any] = {
     "font.family": "sans-serif",
@@ -92,17 +94,21 @@ def age_label(hours: float) -> str:
     return f"{round(hours * 60):g} min"
 
 
-def timeline_chart(lines: Sequence[Line]) -> Chart:
-    """Counts by age: one line per metric, the age axis logarithmic (1 h … 30 d)."""
+def timeline_chart(lines: Sequence[Line], *, title: str | None = None) -> Chart:
+    """Counts by age: one line per metric, the age axis logarithmic (1 h … 30 d).
+    ``title``, if given, is written above the chart (in the drawing itself)."""
     ages = sorted({hours for line in lines for hours, _ in line.points})
     width, height = TIMELINE_SIZE
     with matplotlib.rc_context(_RC):
         # Fixed margins (room for six-digit counts) instead of a layout engine: a report draws
         # one of these per publication, and working the layout out takes as long as drawing.
         figure = Figure(figsize=TIMELINE_SIZE, dpi=DPI)
+        top = 0.3 if title else 0.1
         figure.subplots_adjust(
-            left=0.62 / width, right=1 - 0.15 / width, bottom=0.55 / height, top=1 - 0.1 / height
+            left=0.62 / width, right=1 - 0.15 / width, bottom=0.55 / height, top=1 - top / height
         )
+        if title:
+            _title(figure, title, x=0.62 / width, y=1 - 0.06 / height)
         axes = figure.add_subplot()
         for line in lines:
             colour, marker, style = METRIC_STYLES.get(line.metric, _FALLBACK_STYLE)
@@ -132,8 +138,9 @@ def timeline_chart(lines: Sequence[Line]) -> Chart:
         return _draw(figure)
 
 
-def bar_chart(groups: Sequence[str], bars: Sequence[Bars]) -> Chart:
-    """Grouped bars: for each group, one bar per metric side by side."""
+def bar_chart(groups: Sequence[str], bars: Sequence[Bars], *, title: str | None = None) -> Chart:
+    """Grouped bars: for each group, one bar per metric side by side; ``title``, if given,
+    is written above the chart (in the drawing itself)."""
     many = len(groups) > 6 or any(len(group) > 12 for group in groups)
     width = min(9.6, max(4.8, 1.2 + 0.22 * len(groups) * max(len(bars), 1)))
     with matplotlib.rc_context(_RC):
@@ -161,7 +168,16 @@ def bar_chart(groups: Sequence[str], bars: Sequence[Bars]) -> Chart:
         axes.set_ylim(bottom=0)
         axes.set_ylabel("Average")
         axes.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=max(len(bars), 1), fontsize=8)
+        if title:
+            _title(figure, title, x=0.01, y=0.99)
         return _draw(figure)
+
+
+def _title(figure: Figure, text: str, *, x: float, y: float) -> None:
+    """A chart's title, left-aligned at the top, bold, in a warning colour."""
+    figure.suptitle(
+        text, x=x, y=y, ha="left", va="top", fontsize=9, fontweight="bold", color=TITLE_COLOUR
+    )
 
 
 def _draw(figure: Figure) -> Chart:

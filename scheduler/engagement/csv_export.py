@@ -4,6 +4,11 @@ The file is UTF-8 with a byte order mark, so that Excel reads å, ä and ö righ
 in CRLF; a missing number is an empty cell. The default is the international form (``,``
 between columns, ``.`` in decimals); ``excel_sv`` writes what Swedish Excel expects when a
 file is double-clicked: ``;`` between columns and decimal commas.
+
+A rehearsal's simulated audience (``simulated``) gets one more column, the first: its
+header is ``audience`` and every row says :data:`SIMULATED_CELL`, so that no row copied
+or filtered elsewhere in Excel passes for real engagement. The other columns stay as they
+are, and the real CSV has no such column.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from datetime import tzinfo
 from pathlib import Path
 
 from campaign.safe_output import replacing
-from scheduler.engagement.stats_query import COUNTS, StatsRow
+from scheduler.engagement.stats_rows import COUNTS, StatsRow
 
 #: The header row: the labels, then each count and its growth since the previous sample,
 #: the account (a default one is named like its platform) and the caption.
@@ -31,6 +36,10 @@ HEADER: tuple[str, ...] = (
 )
 
 
+#: The first column of a simulated audience's CSV: its header and every row's cell.
+SIMULATED_HEADER = "audience"
+SIMULATED_CELL = "SIMULATED (rehearsal, not real)"
+
 #: The byte order mark that tells Excel the file is UTF-8.
 BOM = "\ufeff"
 
@@ -46,8 +55,11 @@ def spreadsheet_safe(text: str | None) -> str | None:
     return text
 
 
-def write_csv(rows: Iterable[StatsRow], path: Path, excel_sv: bool, zone: tzinfo) -> None:
-    """Write ``rows`` to ``path``: published times in ``zone`` as ``2021-09-15 09:00``.
+def write_csv(
+    rows: Iterable[StatsRow], path: Path, excel_sv: bool, zone: tzinfo, *, simulated: bool = False
+) -> None:
+    """Write ``rows`` to ``path``: published times in ``zone`` as ``2021-09-15 09:00``;
+    ``simulated``: with the first column that says so on every row.
 
     Written whole or not at all, never through a symbolic link at ``path``.
     """
@@ -55,10 +67,12 @@ def write_csv(rows: Iterable[StatsRow], path: Path, excel_sv: bool, zone: tzinfo
     with replacing(path, "w", encoding="utf-8", newline="") as file:
         file.write(BOM)  # what utf-8-sig writes, without its per-write Python encoder
         writer = csv.writer(file, delimiter=";" if excel_sv else ",", lineterminator="\r\n")
-        writer.writerow(HEADER)
+        mark = (SIMULATED_CELL,) if simulated else ()
+        writer.writerow(((SIMULATED_HEADER,) if simulated else ()) + HEADER)
         # csv writes None as an empty cell; a StatsRow holds each count beside its growth.
         writer.writerows(
             (
+                *mark,
                 spreadsheet_safe(row.post_id),
                 row.channel,
                 row.language,

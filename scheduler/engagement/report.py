@@ -5,6 +5,12 @@ thumbnails (small JPEGs) and the charts (SVG) are embedded as ``data:`` URIs, so
 disk, offline, or as an e-mail attachment. The only links out are the posts' own addresses.
 Every count shown is a publication's latest sample; averages leave out the counts a
 platform does not give (None), rather than counting them as zero.
+
+A database whose engagement is a rehearsal's simulated audience
+(:func:`scheduler.engagement.simulated.simulated_note`) gives a report that says so
+everywhere: a banner that stays at the top of the window (and of every printed page), a
+badge on every publication, a title on every chart and its description. Its publications
+are dated by their campaign time, as the rehearsal played them.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from campaign.preview.calendar_view import WEEKDAY_NAMES
 from campaign.preview.view import CHANNEL_NAMES, LocalTime, direction, language_name
 from campaign.safe_output import real_folder, write_file
 from scheduler.engagement.charts import Bars, Chart, Line, age_label, bar_chart, timeline_chart
+from scheduler.engagement.simulated import simulated_note
 from scheduler.store.models import Mode, Publication, Sample
 from scheduler.store.store import Store
 
@@ -53,6 +60,8 @@ THUMBNAIL_SIZE = (240, 300)  # at most 240 px wide (and 300 px high)
 CAPTION_LINES = 3
 CAPTION_CHARS = 280
 NO_TAG = "(no tag)"
+#: The title of every chart of a simulated audience, and the start of its description.
+SIMULATED_CHART_TITLE = "Simulated audience – not real numbers"
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ class PublicationView:
     channel: str
     channel_name: str
     dry_run: bool
+    simulated: bool
     language: str | None
     language_name: str | None
     direction: str
@@ -146,11 +156,14 @@ def build_report(
     shown in the header.
     """
     now = now or datetime.now(UTC)
-    rows, samples = _load(store, publication_ids)
+    simulated = simulated_note(store) is not None
+    rows, samples = _load(store, publication_ids, simulated)
     zone = config.zone
-    views = [_publication_view(config, row, samples.get(row.id or 0, [])) for row in rows]
+    views = [
+        _publication_view(config, row, samples.get(row.id or 0, []), simulated) for row in rows
+    ]
     measured = [
-        _Measured(row, samples[row.id][-1], _local(row.published_at, config))
+        _Measured(row, samples[row.id][-1], _local(_when(row, simulated), config))
         for row in rows
         if row.id in samples
     ]
@@ -165,8 +178,9 @@ def build_report(
             publications=views,
             sampled=len(measured),
             dry_runs=sum(view.dry_run for view in views),
+            simulated=simulated,
             compared=[LABELS[metric] for metric in COMPARED],
-            comparisons=_comparisons(config, measured),
+            comparisons=_comparisons(config, measured, simulated),
         )
     )
     real_folder(directory)  # the command checked the folders above it inside the repository
@@ -177,9 +191,10 @@ _BATCH = 5_000
 
 
 def _load(
-    store: Store, publication_ids: Iterable[int]
+    store: Store, publication_ids: Iterable[int], simulated: bool = False
 ) -> tuple[list[Publication], dict[int, list[Sample]]]:
-    """The publications in publishing order, and each one's samples, oldest first."""
+    """The publications in publishing order (``simulated``: campaign order), and each
+    one's samples, oldest first."""
     wanted = set(publication_ids)
     ordered = sorted(wanted)
     rows: list[Publication] = []
@@ -199,8 +214,16 @@ def _load(
     missing = wanted - {row.id for row in rows}
     if missing:
         raise KeyError(f"no publication with id {', '.join(map(str, sorted(missing)))}")
-    rows.sort(key=lambda row: (row.published_at or row.due_at, row.id or 0))
+    rows.sort(key=lambda row: (_when(row, simulated) or row.due_at, row.id or 0))
     return rows, dict(by_publication)
+
+
+def _when(row: Publication, simulated: bool) -> datetime | None:
+    """When a publication went online; in a simulated audience's rehearsal, its campaign
+    time (a rehearsal sends a month's posts within minutes)."""
+    if row.published_at is None:
+        return None
+    return row.due_at if simulated else row.published_at
 
 
 def _local(moment: datetime | None, config: Config) -> datetime | None:
@@ -210,14 +233,17 @@ def _local(moment: datetime | None, config: Config) -> datetime | None:
 # --- One publication -------------------------------------------------------------------------
 
 
-def _publication_view(config: Config, row: Publication, samples: list[Sample]) -> PublicationView:
+def _publication_view(
+    config: Config, row: Publication, samples: list[Sample], simulated: bool = False
+) -> PublicationView:
     assert row.id is not None
     latest = samples[-1] if samples else None
     caption, cut = _caption(row.caption or "")
     media = _media(row.media_json)
     lines = _lines(samples)
     channel_name = account_name(config, row)
-    local = _local(row.published_at, config)
+    local = _local(_when(row, simulated), config)
+    title = SIMULATED_CHART_TITLE if simulated else None
     return PublicationView(
         anchor=f"publication-{row.id}",
         id=row.id,
@@ -225,6 +251,7 @@ def _publication_view(config: Config, row: Publication, samples: list[Sample]) -
         channel=row.channel,
         channel_name=channel_name,
         dry_run=row.mode == Mode.DRY_RUN.value,
+        simulated=simulated,
         language=row.language,
         language_name=language_name(row.language) if row.language else None,
         direction=direction(row.language or ""),
@@ -242,8 +269,8 @@ def _publication_view(config: Config, row: Publication, samples: list[Sample]) -
             for metric, label in METRICS
             if latest is not None and (value := getattr(latest, metric)) is not None
         ),
-        chart=timeline_chart(lines) if lines else None,
-        chart_alt=_timeline_alt(row.post_id, channel_name, lines),
+        chart=timeline_chart(lines, title=title) if lines else None,
+        chart_alt=_simulated_alt(title) + _timeline_alt(row.post_id, channel_name, lines),
     )
 
 
@@ -363,9 +390,16 @@ def _timeline_alt(post_id: str, channel_name: str, lines: Sequence[Line]) -> str
 _Group = tuple[tuple[int, str], str]
 
 
-def _comparisons(config: Config, measured: Sequence[_Measured]) -> list[Comparison]:
+def _simulated_alt(title: str | None) -> str:
+    return f"{title}. " if title else ""
+
+
+def _comparisons(
+    config: Config, measured: Sequence[_Measured], simulated: bool = False
+) -> list[Comparison]:
     """By tag, weekday, hour and language; first by account when a publication went to an
     account of [accounts.*]."""
+    title = SIMULATED_CHART_TITLE if simulated else None
     by_account: list[Comparison] = []
     if any(item.row.account != item.row.channel for item in measured):
 
@@ -373,13 +407,15 @@ def _comparisons(config: Config, measured: Sequence[_Measured]) -> list[Comparis
             name = account_name(config, item.row)
             return [((0 if item.row.account == item.row.channel else 1, name.casefold()), name)]
 
-        by_account.append(_comparison("by-account", "By account", "Account", measured, of_account))
+        by_account.append(
+            _comparison("by-account", "By account", "Account", measured, of_account, title)
+        )
     return [
         *by_account,
-        _comparison("by-tag", "By tag", "Tag", measured, _by_tag),
-        _comparison("by-weekday", "By weekday", "Weekday", measured, _by_weekday),
-        _comparison("by-hour", "By hour of day", "Hour", measured, _by_hour),
-        _comparison("by-language", "By language", "Language", measured, _by_language),
+        _comparison("by-tag", "By tag", "Tag", measured, _by_tag, title),
+        _comparison("by-weekday", "By weekday", "Weekday", measured, _by_weekday, title),
+        _comparison("by-hour", "By hour of day", "Hour", measured, _by_hour, title),
+        _comparison("by-language", "By language", "Language", measured, _by_language, title),
     ]
 
 
@@ -418,6 +454,7 @@ def _comparison(
     heading: str,
     measured: Sequence[_Measured],
     groups_of: Callable[[_Measured], list[_Group]],
+    chart_title: str | None = None,
 ) -> Comparison:
     members: dict[_Group, list[Sample]] = defaultdict(list)
     for item in measured:
@@ -444,12 +481,13 @@ def _comparison(
                 Bars(metric, LABELS[metric], [averages[group][index] for group in groups])
                 for index, metric in enumerate(COMPARED)
             ],
+            title=chart_title,
         )
         if groups
         else None
     )
     what = heading.lower()
-    alt = (
+    alt = _simulated_alt(chart_title) + (
         f"Bar chart of the average {', '.join(LABELS[m].lower() for m in COMPARED[:-1])} and "
         f"{LABELS[COMPARED[-1]].lower()} by {what}: "
         + "; ".join(f"{row.label} {', '.join(row.averages)}" for row in rows)
