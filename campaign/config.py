@@ -395,6 +395,17 @@ class ConfigError(Exception):
         self.diagnostics = diagnostics
 
 
+class ConfigMissing(ConfigError):
+    """No config file where one was looked for: ``message`` says where, and what to do
+    (a file that does not exist has no line to point at)."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        sink = DiagnosticSink(path)
+        sink.error(Position(1, 1), "config-missing", message)
+        super().__init__(sink.items)
+        self.message = message
+
+
 @dataclass(frozen=True)
 class Config:
     """Settings ready to use: paths resolved against the config file's folder."""
@@ -547,14 +558,12 @@ def config_path_from(option: Path | None) -> tuple[Path, bool]:
 
 
 def load_config(path: Path | None = None) -> Config:
-    """Load config.toml, or the built-in defaults when no file was named and none exists."""
-    path, named = config_path_from(path)
+    """Load config.toml: the file named (``path``, else $CAMPAIGN_CONFIG), else the one in
+    the working folder. ConfigMissing when there is none: every command needs a campaign."""
+    option = path
+    path, _ = config_path_from(option)
     if not path.exists():
-        if named:
-            sink = DiagnosticSink(path)
-            sink.error(Position(1, 1), "config-missing", "this config file does not exist.")
-            raise ConfigError(sink.items)
-        return _checked(ConfigFile(), Path.cwd(), None, DiagnosticSink(path), {})
+        raise ConfigMissing(path, _missing_config_message(path, option))
     try:  # config.toml can come from a pull request: a regular file, bounded, UTF-8
         text = read_settings_text(path)
     except PostFileProblem as problem:
@@ -562,6 +571,23 @@ def load_config(path: Path | None = None) -> Config:
         sink.error(Position(1, 1), problem.code, str(problem))
         raise ConfigError(sink.items) from None
     return parse_config(text, path)
+
+
+def _missing_config_message(path: Path, option: Path | None) -> str:
+    if option is not None:
+        return (
+            f"{path}: no such file (given with --config). Check the name and the folder, or "
+            "create a campaign with `campaign init`."
+        )
+    if os.environ.get(CONFIG_ENV):
+        return (
+            f"{path}: no such file (named by ${CONFIG_ENV}). Correct or unset {CONFIG_ENV}, "
+            "or pass --config FILE."
+        )
+    return (
+        f"No {DEFAULT_CONFIG} here ({Path.cwd()}). Run this in your campaign's folder, pass "
+        "--config FILE, or create one with `campaign init`."
+    )
 
 
 def parse_config(text: str, path: Path) -> Config:

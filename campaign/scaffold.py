@@ -14,6 +14,16 @@ from campaign.timeparse import PublishTime, parse_publish_time
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 SCHEMA_FILE = Path("docs") / "post.schema.json"
+#: The text and alt text to replace, by the campaign's language (others get English).
+#: `campaign check` finds each of them (campaign.rules.captions.PLACEHOLDERS: the Swedish
+#: ones, and TODO), so that a post is never published with them.
+PLACEHOLDER_TEXTS = {
+    "sv": ("Skriv inläggets text här.", "Beskriv vad bilden visar, och texten på den."),
+    "en": (
+        "TODO: write the text of the post here.",
+        "TODO: describe what the image shows, and the text on it.",
+    ),
+}
 
 
 class ScaffoldProblem(ValueError):
@@ -36,18 +46,39 @@ def render_new_post(config: Config, path: Path, when: PublishTime) -> str:
     """The text of a new draft post at ``path``."""
     template = Template(files("campaign").joinpath("templates/new_post.yaml").read_text("utf-8"))
     schema = Path(os.path.relpath(config.base_dir / SCHEMA_FILE, path.parent)).as_posix()
-    channels = config.enabled_channels
+    language = config.campaign.language
+    caption, alt = PLACEHOLDER_TEXTS.get(language.split("-")[0].lower(), PLACEHOLDER_TEXTS["en"])
+    where_key, where, where_comment = _where(config)
     return template.substitute(
         schema=schema,
         post_path=os.path.relpath(path, Path.cwd()),
         timezone=config.campaign.timezone,
         publish_at=when.local.strftime("%Y-%m-%d %H:%M"),
-        channel_choices=", ".join(channels) or "facebook, instagram",
-        channels=", ".join(channels),
-        language=config.campaign.language,
+        where_comment=where_comment,
+        where_key=where_key,
+        where=", ".join(where),
+        language=language,
+        caption=caption,
         hashtags=" ".join(config.campaign.hashtags),
+        alt=alt,
         image=f"{path.stem}.jpg",
     )
+
+
+def _where(config: Config) -> tuple[str, list[str], str]:
+    """The key (channels or accounts), its names and the comment above it: `channels:`
+    with the platforms when only the default accounts are switched on, else `accounts:`
+    with every account switched on (the names in config.toml)."""
+    enabled = config.enabled_accounts
+    if any(not account.is_default for account in enabled):
+        names = [account.name for account in enabled]
+        comment = (
+            f"the accounts switched on in config.toml: {', '.join(names)}. "
+            "Leave out those it should not go to."
+        )
+        return "accounts", names, comment
+    platforms = list(config.enabled_channels) or ["facebook", "instagram"]
+    return "channels", platforms, f"{' or '.join(['facebook', 'instagram'])}, or both."
 
 
 def create_post(config: Config, slug: str, at: str) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple, get_args
 
@@ -177,7 +178,12 @@ def explain_error(
         return f"{where} is required but missing."
     if kind in ("literal_error", "enum"):
         expected = error.get("ctx", {}).get("expected", "")
-        return f"{where} is {_show(given)}, but must be one of {expected}."
+        hint = (
+            did_you_mean(given, re.findall(r"'([^']*)'", expected))
+            if isinstance(given, str)
+            else ""
+        )
+        return f"{where} is {_show(given)}, but must be one of {expected}.{hint}"
     if kind in _TYPE_WORDS:
         hint = ""
         if kind == "string_type" and isinstance(given, int | float | bool):

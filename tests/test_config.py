@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from campaign.config import ConfigError, load_config, parse_config, toml_key_positions
+from campaign.config import (
+    ConfigError,
+    ConfigMissing,
+    load_config,
+    parse_config,
+    toml_key_positions,
+)
 from campaign.diagnostics import Position
 
 REPO_CONFIG = Path(__file__).parent.parent / "config.toml"
@@ -82,18 +89,20 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
     assert len(problems(text, tmp_path)) == 2
 
 
-def test_no_file_uses_defaults_but_a_named_missing_file_is_an_error(
+def test_no_file_is_an_error_that_says_where_it_was_looked_for(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("CAMPAIGN_CONFIG", raising=False)
     (tmp_path / "posts").mkdir()
-    assert load_config().campaign.timezone == "Europe/Stockholm"
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigMissing, match=re.escape(f"No config.toml here ({tmp_path})")):
+        load_config()
+    with pytest.raises(ConfigMissing, match="no such file \\(given with --config\\)"):
         load_config(tmp_path / "nope.toml")
     monkeypatch.setenv("CAMPAIGN_CONFIG", str(tmp_path / "nope.toml"))
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigMissing, match="no such file \\(named by \\$CAMPAIGN_CONFIG\\)"):
         load_config()
+    assert issubclass(ConfigMissing, ConfigError)  # every command's handling of one applies
 
 
 def test_disabled_channel_leaves_enabled_channels(tmp_path: Path) -> None:

@@ -485,9 +485,23 @@ def test_broken_file_is_listed_under_needs_fixing_with_its_line(temp_preview) ->
     item = fixing.by_class("broken-file")[0]
     assert item.find("code").words == "posts/2030-09-20-trasig.yaml"
     problem = item.by_class("problem-error")[0]
-    assert "line 3, column 9" in problem.words and "`status`" in problem.words
+    assert "line 3, column 9" in problem.words
+    assert [code.words for code in problem.find_all("code")][:1] == ["status"]
+    assert "`" not in problem.words  # check's code marks are shown as code, not backticks
     assert not page.find_all("article", id="2030-09-20-trasig")
     assert "1 file needs fixing" in page.by_class("summary")[0].words
+
+
+def test_code_marks_in_messages_are_code_elements_and_never_html(campaign: Campaign) -> None:
+    campaign.config_text += "\n[render]\nwidth = 320\n"
+    campaign.post("2030-09-15-bra", GOOD_POST + '"<script>alert(1)</script>": x\n')
+    result = build_preview(campaign.config(), None, now=NOW)
+    html = result.index.read_text(encoding="utf-8")
+    assert "<script" not in html
+    problem = parse(html).by_class("problem-error")[0]
+    codes = [code.words for code in problem.find_all("code")]
+    assert codes[0] == "<script>alert(1)</script>", problem.words  # "unknown key `…`"
+    assert not problem.find_all("script")
 
 
 def test_temp_preview_is_self_contained(temp_campaign: Campaign, temp_preview) -> None:

@@ -110,6 +110,22 @@ class Problem:
     def is_error(self) -> bool:
         return self.severity == Severity.ERROR
 
+    @property
+    def parts(self) -> tuple[tuple[str, bool], ...]:
+        """The message as (text, is_code) pieces: what `check` marks with backticks is
+        shown as code (the template escapes every piece)."""
+        return code_marks(self.message)
+
+
+_CODE_MARK = re.compile(r"`([^`\n]+)`")
+
+
+def code_marks(text: str) -> tuple[tuple[str, bool], ...]:
+    """``"key `x` is wrong"`` → ``(("key ", False), ("x", True), (" is wrong", False))``;
+    a lone backtick stays as written."""
+    pieces = _CODE_MARK.split(text)  # text, code, text, code, …, text
+    return tuple((piece, index % 2 == 1) for index, piece in enumerate(pieces) if piece)
+
 
 @dataclass(frozen=True)
 class ChannelView:
