@@ -8,6 +8,7 @@ and a compressed replay starting now for a rehearsal.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -28,12 +29,22 @@ class TimeMap:
         return self.origin is None
 
     def wall(self, campaign_time: datetime) -> datetime:
+        """Its wall-clock time; one too far to be a date (a tiny speed, a post far from the
+        origin) is the first or last date there is, never an error."""
         if self.origin is None or self.start is None:
             return campaign_time
-        return self.start + (campaign_time - self.origin) / self.speed
+        try:
+            return self.start + (campaign_time - self.origin) / self.speed
+        except OverflowError:
+            far = datetime.max if campaign_time > self.origin else datetime.min
+            return far.replace(tzinfo=self.start.tzinfo)
 
     @classmethod
     def rehearsal(cls, first_due: datetime, start: datetime, speed: float) -> TimeMap:
+        """Replay from ``first_due`` at ``start``, ``speed`` times faster: any finite speed
+        above 0 (at a huge one, whole days of campaign are microseconds apart)."""
+        if not (math.isfinite(speed) and speed > 0):
+            raise ValueError(f"a rehearsal's speed is a finite number above 0, not {speed!r}")
         return cls(first_due, start, speed)
 
 

@@ -108,9 +108,8 @@ def test_no_two_default_outputs_share_a_folder_but_the_build_folder() -> None:
 def packaging_folders_of_setuptools() -> list[str]:
     """Where `pip install .` (setuptools) builds in a checkout: build/, build/lib,
     build/bdist.*, dist/ (as setuptools itself works them out)."""
-    from setuptools.dist import Distribution
-
-    dist = Distribution({"name": "campaign-scheduler", "version": "0"})
+    setuptools = pytest.importorskip("setuptools.dist", reason="setuptools builds `pip install .`")
+    dist = setuptools.Distribution({"name": "campaign-scheduler", "version": "0"})
     build = dist.get_command_obj("build")
     build.ensure_finalized()
     bdist = dist.get_command_obj("bdist")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from campaign.config import load_config
 from scheduler.store.models import Mode, State
 from scheduler.store.store import Store
 from tests.conftest import GOOD_POST, Campaign
@@ -42,6 +43,11 @@ url = "sqlite:///{campaign.root / "live.db"}"
     return campaign
 
 
+def rehearsal_folder(campaign: Campaign) -> Path:
+    """Where a rehearsal keeps its database and outbox: inside the build folder."""
+    return load_config(campaign.config_path).build_dir / "rehearsal"
+
+
 def rehearse(campaign: Campaign, speed: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(campaign.root), "PYTHONPATH": str(ROOT)}
     return subprocess.run(
@@ -60,7 +66,7 @@ def test_a_rehearsal_replays_every_ready_post_in_order_and_exits(rehearsal: Camp
     done = rehearse(rehearsal, "200000")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "6 of 6 publications went out" in done.stdout
-    folder = rehearsal.root / "output" / "rehearsal"
+    folder = rehearsal_folder(rehearsal)
     sent = {
         (record["post_id"], record["channel"]): record
         for record in (

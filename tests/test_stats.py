@@ -331,6 +331,104 @@ def test_the_sqlite_query_reads_samples_through_the_index_only(tmp_path: Path) -
         opened.close()
 
 
+def test_a_rehearsal_shows_its_dry_runs_dated_by_campaign_time(store: Store) -> None:
+    live = add_publication(store, "2021-09-15-live")
+    add_sample(store, live, 1, reactions=5)
+    rehearsed = add_publication(store, "2021-09-16-repetition", mode=Mode.DRY_RUN)
+    campaign_time = SEPT_15 + timedelta(days=1)
+    with store.writing() as session:  # the rehearsal sent it years "later", at its speed
+        row = session.get(Publication, rehearsed)
+        assert row is not None
+        row.due_at, row.published_at = campaign_time, SEPT_15 + timedelta(days=3000)
+    add_sample(store, rehearsed, 1, reactions=50)
+
+    [row] = latest_rows(store, StatsFilter(rehearsal=True))
+    assert (row.post_id, row.reactions, row.published_at) == (
+        "2021-09-16-repetition",
+        50,
+        campaign_time,
+    )
+    day = StatsFilter.parse(since="2021-09-16", until="2021-09-16", rehearsal=True, zone=STOCKHOLM)
+    assert [row.post_id for row in latest_rows(store, day)] == ["2021-09-16-repetition"]
+    assert [row.post_id for row in latest_rows(store)] == ["2021-09-15-live"]
+
+
+def varied_store(path: Path) -> Store:
+    """Publications of every kind the stats must tell apart, with samples."""
+    opened = Store.open(f"sqlite:///{path}")
+    for day in range(6):
+        when = SEPT_15 + timedelta(days=day, hours=day)
+        for channel in ("facebook", "instagram"):
+            pid = add_publication(
+                opened,
+                f"2021-09-{15 + day}-post-{day}",
+                channel,
+                published_at=when,
+                language=("sv", "EN", None)[day % 3],
+                tags=(("val", "Kultur"), ("val2022",), ())[day % 3],
+                caption=f"Rad ett {day}\nRad två",
+            )
+            for hours in range(day % 4):
+                add_sample(opened, pid, hours + 1, reactions=day * 10 + hours, saves=hours or None)
+    add_publication(opened, "2021-09-30-repetition", mode=Mode.DRY_RUN)
+    add_publication(opened, "2021-09-30-planerad", state=State.SCHEDULED)
+    return opened
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {},
+        {"channel": "instagram"},
+        {"account": "facebook"},
+        {"language": "en"},
+        {"tag": "kultur"},
+        {"tag": "val"},
+        {"since": "2021-09-17", "until": "2021-09-19"},
+        {"rehearsal": True},
+    ],
+)
+def test_the_sqlite_reader_gives_the_rows_of_the_store_query(
+    tmp_path: Path, where: dict[str, object]
+) -> None:
+    """`campaign stats` reads a SQLite file with sqlite3 alone: the same rows, in the same
+    order, as the store's query, for every filter and sort."""
+    from scheduler.engagement.stats_sqlite import read_rows
+
+    database = tmp_path / "k.db"
+    opened = varied_store(database)
+    try:
+        for sort in SORT_KEYS:
+            wanted = StatsFilter.parse(zone=STOCKHOLM, **where)  # type: ignore[arg-type]
+            expected = latest_rows(opened, wanted, sort)
+            assert read_rows(database, wanted, sort) == expected, sort
+            assert expected or where in ({"rehearsal": True},)
+    finally:
+        opened.close()
+
+
+def test_the_sqlite_reader_leaves_any_other_database_to_the_store(tmp_path: Path) -> None:
+    import sqlite3
+
+    from scheduler.engagement.stats_sqlite import SCHEMA_VERSION, NeedsTheStore, read_rows
+    from scheduler.store.models import SCHEMA_VERSION as STORE_SCHEMA_VERSION
+
+    assert SCHEMA_VERSION == STORE_SCHEMA_VERSION  # written for the store's schema
+    database = tmp_path / "k.db"
+    varied_store(database).close()
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.execute("UPDATE store_info SET value = '1' WHERE key = 'schema_version'")
+    connection.close()
+    with pytest.raises(NeedsTheStore):  # an older release's: the store migrates it first
+        read_rows(database, StatsFilter())
+    (tmp_path / "other.db").write_text("not a database", encoding="utf-8")
+    for path in (tmp_path / "other.db", tmp_path / "missing.db"):
+        with pytest.raises(NeedsTheStore):
+            read_rows(path, StatsFilter())
+    assert not (tmp_path / "missing.db").exists()
+
+
 # --- CSV -----------------------------------------------------------------------------------
 
 
@@ -527,7 +625,7 @@ def test_cli_bad_options_exit_2_with_a_message(
     filled(cli_campaign).close()
     result = run(cli_campaign, *args)
     assert result.exit_code == 2
-    assert "error" in result.output and message in result.output
+    assert "error" in result.output.lower() and message in result.output
 
 
 def test_cli_bad_options_exit_2_even_without_a_database(cli_campaign: Campaign) -> None:
@@ -598,6 +696,76 @@ def test_cli_html_writes_the_real_report(cli_campaign: Campaign) -> None:
     page = (folder / "index.html").read_text(encoding="utf-8")
     assert "2021-09-15-demokratidagen" in page and "2021-09-16-rosta" in page
     assert "2021-09-17-prov" not in page
+
+
+def test_cli_on_sqlite_imports_neither_sqlalchemy_nor_the_store(cli_campaign: Campaign) -> None:
+    """Start-up is most of `campaign stats`: a SQLite database is read with sqlite3 alone."""
+    import subprocess
+
+    filled(cli_campaign).close()
+    probe = (
+        "import sys\n"
+        "from scheduler.cli.app import app\n"
+        "try:\n"
+        "    app(['--config', sys.argv[1], 'stats'])\n"
+        "except SystemExit as done:\n"
+        "    code = done.code\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlalchemy', 'sqlmodel',"
+        " 'matplotlib', 'jinja2', 'PIL'})\n"
+        "print('exit', code, 'heavy', heavy)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(cli_campaign.config_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cli_campaign.root,
+    )
+    assert done.stdout.strip().endswith("exit 0 heavy []"), done.stdout + done.stderr
+    assert "120 (+15)" in done.stdout
+
+
+def test_cli_table_lines_are_whole_and_names_visible(
+    campaign: Campaign, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Piped (or wide enough), each row is one line however long, and a control character
+    in a name is shown as an escape, never sent to the terminal."""
+    monkeypatch.delenv("CAMPAIGN_DATABASE_URL", raising=False)
+    monkeypatch.setenv("COLUMNS", "60")
+    campaign.config_text += f'\n[database]\nurl = "sqlite:///{campaign.root / "data" / "k.db"}"\n'
+    campaign.config_path.write_text(campaign.config_text, encoding="utf-8")
+    opened = filled(campaign)
+    odd = add_publication(opened, "2021-09-18-\x1b[2Jrensa-skarmen-med-ett-mycket-langt-namn")
+    add_sample(opened, odd, 1, reactions=123456, comments=2, saves=1, views=999999)
+    opened.close()
+
+    result = run(campaign)
+
+    assert result.exit_code == 0, result.output
+    [line] = [line for line in result.output.splitlines() if "rensa" in line]
+    assert "2021-09-18-\\x1b[2Jrensa-skarmen-med-ett-mycket-langt-namn" in line
+    assert "\x1b" not in result.output
+    assert len(line) > 60 and "123456" in line and "999999" in line
+
+
+def test_cli_narrow_terminal_gets_the_folding_table(cli_campaign: Campaign) -> None:
+    import io
+
+    from rich.console import Console
+
+    from campaign.config import load_config
+    from scheduler.cli.stats import run_stats
+
+    filled(cli_campaign).close()
+    screen = io.StringIO()
+    terminal = Console(file=screen, force_terminal=True, width=40, color_system=None)
+    config = load_config(cli_campaign.config_path)
+
+    assert run_stats(config, out=terminal, err=terminal) == 0
+
+    lines = screen.getvalue().splitlines()
+    assert lines and max(len(line) for line in lines) <= 40
+    assert "Total, 2 publications" in screen.getvalue().replace("\n", " ")
 
 
 def test_a_caption_that_looks_like_a_formula_stays_text_in_excel(tmp_path: Path) -> None:

@@ -1,7 +1,19 @@
 """The `campaign` command: a thin layer over the library, one function per command.
 
-Exit codes: 0 all good, 1 problems found in the user's files, 2 a usage or
-configuration error. A user's mistake is always a message, never a traceback.
+The same mistake has the same exit code in every command
+(tests/test_cli_readability.py holds each command to it):
+
+- 0: all good.
+- 1: problems found in the user's post files (check, plan, render, preview: a post with
+  errors), or something needs a human (status).
+- 2: a usage or configuration error: a bad option or option value, a path given that does
+  not exist, no config.toml (or the file named by --config or $CAMPAIGN_CONFIG missing),
+  an unusable config.toml.
+- 130: interrupted (Ctrl-C); 3: a standby scheduler lost its lock (run only).
+
+A user's mistake is always a message, never a traceback. Top-level imports are only typer's
+(and campaign.outputs' constants): `campaign --help` and `--version` import nothing of the
+library; each command imports what it uses.
 """
 
 from __future__ import annotations
@@ -11,11 +23,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from campaign.outputs import EXPORT_FOLDER, OUTPUT_FOLDER, PREVIEW_FOLDER, STATS_CSV, STATS_HTML
+from scheduler.cli.help_format import CampaignGroup
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -25,6 +38,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(
     name="campaign",
+    cls=CampaignGroup,
     help="Social media campaigns as files in git: check, plan and publish posts.",
     no_args_is_help=True,
     add_completion=False,
@@ -85,14 +99,27 @@ class OutputFormat(StrEnum):
     github = "github"
 
 
-Platform = Literal["facebook", "instagram"]
-"""campaign.config.ChannelName, written out here so that defining the options imports
-nothing of the library."""
+PLATFORMS = ("facebook", "instagram")
+"""campaign.config.CHANNELS, written out here so that defining the options imports
+nothing of the library (tests/test_cli_readability.py keeps the two the same)."""
+
+
+def _platform_given(value: str | None) -> str | None:
+    """A --channel option: facebook or instagram; a near miss is told what was meant."""
+    if value is None or value in PLATFORMS:
+        return value
+    from difflib import get_close_matches
+
+    close = get_close_matches(value.lower(), PLATFORMS, n=1, cutoff=0.6)
+    hint = f" Did you mean {close[0]}?" if close else ""
+    raise typer.BadParameter(f"{value!r} is not a platform: facebook or instagram.{hint}")
+
 
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
         "--config",
+        metavar="FILE",
         help="The settings file. Default: ./config.toml, or $CAMPAIGN_CONFIG.",
         dir_okay=False,
     ),
@@ -101,10 +128,13 @@ ConfigOption = Annotated[
 
 PathsArgument = Annotated[
     list[Path] | None,
-    typer.Argument(help="Post files or folders. Default: the posts folder in config.toml."),
+    typer.Argument(
+        metavar="PATH", help="Post files or folders. Default: the posts folder in config.toml."
+    ),
 ]
 JobsOption = Annotated[
-    int | None, typer.Option("--jobs", "-j", help="Processes to use. Default: all cores.")
+    int | None,
+    typer.Option("--jobs", "-j", metavar="N", help="Processes to use. Default: all cores."),
 ]
 
 
@@ -150,15 +180,32 @@ def _unusable_config(problem: ConfigError) -> list[Diagnostic]:
 def _config() -> Config:
     from rich.markup import escape
 
-    from campaign.config import ConfigError, load_config
+    from campaign.config import ConfigError, ConfigMissing, load_config
 
     try:
         return load_config(State.config_path)
+    except ConfigMissing as problem:
+        from scheduler.cli.check_output import literal
+
+        err.print(f"[red]error[/]: {literal(problem.message)}")
+        raise typer.Exit(2) from None
     except ConfigError as problem:
         for diagnostic in _unusable_config(problem):
             label = "[red]config error[/]" if diagnostic.severity == "error" else "config note"
             err.print(f"{label}: {escape(str(diagnostic))}", markup=True)
         raise typer.Exit(2) from None
+
+
+def _all_exist(paths: list[Path] | None) -> None:
+    """Exit 2 (a usage error, in every command) when a path given does not exist."""
+    missing = [p for p in paths or [] if not p.exists()]
+    if missing:
+        from campaign.text_patterns import visible
+
+        for path in missing:  # a name may come from a pull request: shown, never as markup
+            err.print("[red]error[/]: ", end="")
+            err.print(f"{visible(str(path))}: no such file or folder.", markup=False)
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -179,13 +226,14 @@ def check(
     ] = False,
 ) -> None:
     """Check post files: every problem at once, with file, line and how to fix it."""
-    from campaign.config import ConfigError, load_config
+    from campaign.config import ConfigError, ConfigMissing, load_config
     from campaign.post_loader import load_campaign
     from campaign.release import config_version_warning
     from scheduler.cli.check_output import (
         as_github,
         as_json,
         config_summary_line,
+        github_error,
         print_text,
         summary_line,
     )
@@ -193,6 +241,9 @@ def check(
     if output is OutputFormat.github:
         try:  # a pull request's config.toml: its problems are annotations on its lines too
             config = load_config(State.config_path)
+        except ConfigMissing as problem:
+            print(github_error(problem.message))
+            raise typer.Exit(2) from None
         except ConfigError as problem:
             diagnostics = _unusable_config(problem)
             print(as_github(diagnostics))
@@ -200,14 +251,7 @@ def check(
             raise typer.Exit(2) from None
     else:
         config = _config()
-    missing = [p for p in paths or [] if not p.exists()]
-    if missing:
-        from campaign.text_patterns import visible
-
-        for path in missing:  # a name may come from a pull request: shown, never as markup
-            err.print("[red]error[/]: ", end="")
-            err.print(f"{visible(str(path))}: no such file or folder.", markup=False)
-        raise typer.Exit(2)
+    _all_exist(paths)
     result = load_campaign(config, paths or None)
     from campaign.rules.brand_files import check_brand_files
 
@@ -230,19 +274,30 @@ def check(
 def init(
     folder: Annotated[
         Path,
-        typer.Argument(help="The folder to set up as a campaign repository; made if missing."),
+        typer.Argument(
+            metavar="FOLDER",
+            help="The folder to set up as a campaign repository; made if missing.",
+        ),
     ] = Path("."),
     name: Annotated[
         str | None,
-        typer.Option("--name", help="The campaign's name, shown in plans, previews and reports."),
+        typer.Option(
+            "--name",
+            metavar="NAME",
+            help="The campaign's name, shown in plans, previews and reports.",
+        ),
     ] = None,
     timezone: Annotated[
         str | None,
-        typer.Option("--timezone", help="The campaign's time zone, like Europe/Stockholm."),
+        typer.Option(
+            "--timezone", metavar="ZONE", help="The campaign's time zone, like Europe/Stockholm."
+        ),
     ] = None,
     language: Annotated[
         str | None,
-        typer.Option("--language", help="The language of most posts: sv, en, fi, ar …"),
+        typer.Option(
+            "--language", metavar="CODE", help="The language of most posts: sv, en, fi, ar …"
+        ),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite files that already exist.")
@@ -275,9 +330,16 @@ def init(
 
 @app.command()
 def new(
-    slug: Annotated[str, typer.Argument(help="Short name of the post, like demokratidagen.")],
+    slug: Annotated[
+        str, typer.Argument(metavar="NAME", help="Short name of the post, like demokratidagen.")
+    ],
     at: Annotated[
-        str, typer.Option("--at", help='When it goes out, local time: "2021-09-15 09:00".')
+        str,
+        typer.Option(
+            "--at",
+            metavar="'YYYY-MM-DD HH:MM'",
+            help='When it goes out, local time: "2021-09-15 09:00".',
+        ),
     ],
 ) -> None:
     """Create a new draft post file to fill in, with every key explained."""
@@ -341,6 +403,7 @@ def render(
     from scheduler.cli.render import run_render
 
     config = _config()
+    _all_exist(paths)
     raise typer.Exit(run_render(config, paths or None, jobs, out, err))
 
 
@@ -352,6 +415,7 @@ def preview(
         typer.Option(
             "--output",
             "-o",
+            metavar="FOLDER",
             help=f"The folder to write. Default: {OUTPUT_FOLDER}/{PREVIEW_FOLDER}/ "
             f"({PREVIEW_FOLDER}/ in the build folder of config.toml).",
             file_okay=False,
@@ -366,13 +430,17 @@ def preview(
     from scheduler.cli.preview import run_preview
 
     config = _config()
+    _all_exist(paths)
     raise typer.Exit(run_preview(config, paths or None, output, jobs, out, err, open_browser))
 
 
 @app.command()
 def schema(
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of printing.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write to this file instead of printing."
+        ),
     ] = None,
 ) -> None:
     """Print the JSON Schema of the post format (for editors' autocompletion)."""
@@ -403,16 +471,37 @@ def run(
         bool, typer.Option("--dry-run", help="Every channel writes to the outbox folder.")
     ] = False,
     rehearse: Annotated[
-        float | None,
+        str | None,
         typer.Option(
             "--rehearse",
-            metavar="SPEED",
-            help="Replay the whole campaign from now, SPEED times faster, into a separate "
-            "rehearsal database and outbox; exit when done. 100000 plays a month in 26 s.",
+            metavar="SPEED|DURATION",
+            help="Replay the campaign from now into a separate rehearsal database and "
+            "outbox, and exit when done: SPEED times faster (100000 plays a month in 26 s) "
+            "or fitted into DURATION (60s, 2m, 1h30m). It says first how long it takes.",
+        ),
+    ] = None,
+    rehearse_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="DATE",
+            help="Rehearse only posts due from DATE on (2021-09-15, or 2021-09-15 09:00; "
+            "the campaign's time zone).",
+        ),
+    ] = None,
+    rehearse_until: Annotated[
+        str | None,
+        typer.Option(
+            "--until",
+            metavar="DATE",
+            help="Rehearse only posts due until DATE, that day included.",
         ),
     ] = None,
     log_format: Annotated[
-        str, typer.Option("--log-format", help="text for people, json for log tools.")
+        str,
+        typer.Option(
+            "--log-format", metavar="text|json", help="text for people, json for log tools."
+        ),
     ] = "text",
     standby: Annotated[
         bool,
@@ -439,6 +528,8 @@ def run(
             out=out,
             err=err,
             standby=standby,
+            since=rehearse_from,
+            until=rehearse_until,
         )
     )
 
@@ -455,34 +546,55 @@ def status() -> None:
 @app.command()
 def stats(
     channel: Annotated[
-        str | None, typer.Option("--channel", "-c", help="Only facebook or instagram.")
+        str | None,
+        typer.Option(
+            "--channel",
+            "-c",
+            metavar="facebook|instagram",
+            callback=_platform_given,
+            help="Only facebook or instagram.",
+        ),
     ] = None,
     account: Annotated[
         str | None,
         typer.Option(
-            "--account", help="Only this account (facebook, instagram or an [accounts.NAME])."
+            "--account",
+            metavar="NAME",
+            help="Only this account (facebook, instagram or an [accounts.NAME]).",
         ),
     ] = None,
-    tag: Annotated[str | None, typer.Option("--tag", help="Only posts with this tag.")] = None,
+    tag: Annotated[
+        str | None, typer.Option("--tag", metavar="TAG", help="Only posts with this tag.")
+    ] = None,
     language: Annotated[
-        str | None, typer.Option("--language", help="Only posts in this language (sv, en …).")
+        str | None,
+        typer.Option("--language", metavar="CODE", help="Only posts in this language (sv, en …)."),
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Only posts published on or after this date.")
+        str | None,
+        typer.Option("--since", metavar="DATE", help="Only posts published on or after this date."),
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="Only posts published on or before this date.")
+        str | None,
+        typer.Option(
+            "--until", metavar="DATE", help="Only posts published on or before this date."
+        ),
     ] = None,
     sort: Annotated[
         str,
         typer.Option(
             "--sort",
+            metavar="COLUMN",
             help="published, reactions, comments, shares, saves, views, reach or clicks.",
         ),
     ] = "published",
     csv_file: Annotated[
         Path | None,
-        typer.Option("--csv", help=f"Also write the table as CSV for Excel, like {STATS_CSV}."),
+        typer.Option(
+            "--csv",
+            metavar="FILE",
+            help=f"Also write the table as CSV for Excel, like {STATS_CSV}.",
+        ),
     ] = None,
     excel_sv: Annotated[
         bool,
@@ -492,9 +604,18 @@ def stats(
         Path | None,
         typer.Option(
             "--html",
+            metavar="FOLDER",
             help=f"Also write an HTML report with charts into this folder, like {STATS_HTML}.",
         ),
     ] = None,
+    rehearsal: Annotated[
+        bool,
+        typer.Option(
+            "--rehearsal",
+            help="Show the last rehearsal's simulated audience instead: made-up numbers, "
+            "to see the report before going live.",
+        ),
+    ] = False,
 ) -> None:
     """Show engagement per post and account: the latest counts and their growth."""
     from scheduler.cli.stats import run_stats
@@ -513,6 +634,7 @@ def stats(
             csv_file=csv_file,
             excel_sv=excel_sv,
             html=html,
+            rehearsal=rehearsal,
             out=out,
             err=err,
         )
@@ -523,7 +645,12 @@ def stats(
 def export(
     output: Annotated[
         Path,
-        typer.Option("--output", "-o", help="The folder to write archive.json and archive.csv to."),
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FOLDER",
+            help="The folder to write archive.json and archive.csv to.",
+        ),
     ] = Path(EXPORT_FOLDER),
 ) -> None:
     """Export the archive of everything published (for public records): JSON and CSV."""
@@ -534,9 +661,13 @@ def export(
 
 
 ChannelOption = Annotated[
-    Platform | None,
+    str | None,
     typer.Option(
-        "--channel", "-c", help="Only the post's accounts on this platform (facebook or instagram)."
+        "--channel",
+        "-c",
+        metavar="facebook|instagram",
+        callback=_platform_given,
+        help="Only the post's accounts on this platform (facebook or instagram).",
     ),
 ]
 AccountOption = Annotated[
@@ -544,6 +675,7 @@ AccountOption = Annotated[
     typer.Option(
         "--account",
         "-a",
+        metavar="NAME",
         help="Only this account: facebook, instagram (the default ones) or the NAME of an "
         "[accounts.NAME] in config.toml.",
     ),
@@ -552,7 +684,10 @@ AccountOption = Annotated[
 
 @app.command()
 def publish(
-    post: Annotated[str, typer.Argument(help="The post: its file name without .yaml, or a path.")],
+    post: Annotated[
+        str,
+        typer.Argument(metavar="POST", help="The post: its file name without .yaml, or a path."),
+    ],
     channel: ChannelOption = None,
     account: AccountOption = None,
     dry_run: Annotated[
@@ -618,6 +753,7 @@ def settle(
 
 
 login_app = typer.Typer(
+    cls=CampaignGroup,
     help="Log in to a platform once, interactively, and save the session for the scheduler.",
     no_args_is_help=True,
 )
@@ -630,6 +766,7 @@ def login_instagram(
         str | None,
         typer.Option(
             "--totp-seed-env",
+            metavar="VARIABLE",
             help="The environment variable holding the account's two-factor (TOTP) seed, "
             "if it has one; otherwise the code is asked for.",
         ),
@@ -639,6 +776,7 @@ def login_instagram(
         typer.Option(
             "--account",
             "-a",
+            metavar="NAME",
             help="The Instagram account of an [accounts.NAME] (backend instagrapi) to log in "
             "to; without it, the one of [channels.instagram].",
         ),

@@ -165,6 +165,11 @@ def as_github(diagnostics: Sequence[Diagnostic], verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
+def github_error(message: str) -> str:
+    """A workflow command for an error that is on no line of a file (no config.toml)."""
+    return f"::error title=campaign check::{_escape_data(visible(message))}"
+
+
 def _budgeted(items: Sequence[_T]) -> Sequence[_T]:
     """All of ``items`` when they fit GitHub's annotations, else room for a last that counts."""
     if len(items) <= ANNOTATIONS_PER_SEVERITY:

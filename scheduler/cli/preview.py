@@ -24,12 +24,8 @@ def run_preview(
     err: Console,
     open_browser: bool = False,
 ) -> int:
-    """Write the preview; the exit code: 0 all good, 1 posts with errors, 2 set-up problem."""
-    missing = [path for path in paths or [] if not path.exists()]
-    if missing:
-        for path in missing:
-            err.print(f"[red]error[/]: {escape(str(path))}: no such file or folder.")
-        return 2
+    """Write the preview; the exit code: 0 all good, 1 posts with errors, 2 set-up problem
+    (the command has refused paths that do not exist)."""
     try:
         with out.status("Rendering images and writing the preview…"):
             result = build_preview(config, output, paths, workers)

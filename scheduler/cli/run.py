@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import signal
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +19,12 @@ from campaign.safe_output import UnsafeOutput, real_folder, refuse_link, remove_
 from scheduler.channels.factory import ChannelSetup, build_channels, outbox_setups
 from scheduler.channels.outbox import clear_outbox
 from scheduler.cli.check_output import literal
+from scheduler.cli.rehearsal_text import (
+    announcement,
+    empty_window_text,
+    outcome_line,
+    went_out_count,
+)
 from scheduler.cli.support import CommandExit, opened_store
 from scheduler.clock import system_clock
 from scheduler.daemon import Daemon, WentOut
@@ -26,7 +33,15 @@ from scheduler.leader import LOST_LOCK_EXIT, Leadership
 from scheduler.logs import LogFormat, configure_logging
 from scheduler.notify import Notifier
 from scheduler.prepare import prepare_posts
-from scheduler.store.models import State
+from scheduler.rehearsal_daemon import RehearsalDaemon
+from scheduler.rehearsal_plan import (
+    EmptyWindow,
+    PlanProblem,
+    RehearsalPlan,
+    parse_pace,
+    parse_window,
+    plan_rehearsal,
+)
 from scheduler.store.store import Store
 from scheduler.timing import TimeMap
 
@@ -41,21 +56,31 @@ def run_daemon(
     config: Config,
     *,
     dry_run: bool,
-    rehearse: float | None,
+    rehearse: str | None,
     log_format: LogFormat,
     out: Console,
     err: Console,
     standby: bool = False,
+    since: str | None = None,
+    until: str | None = None,
 ) -> int:
     """Run until stopped (or, rehearsing, until the campaign has gone out); the exit code.
 
-    ``standby``: wait for the scheduler running on this database to end, then take over.
-    A scheduler that loses its lock stops claiming and exits with code 3.
+    ``rehearse``: a speed or a duration (see :func:`parse_pace`); ``since``/``until``: the
+    window it replays (``--from``/``--until``). ``standby``: wait for the scheduler
+    running on this database to end, then take over. A scheduler that loses its lock
+    stops claiming and exits with code 3.
     """
     configure_logging(log_format)
     try:
         if rehearse is not None:
-            return _rehearse(config, rehearse, out, err)
+            return _rehearse(config, rehearse, since, until, out, err)
+        if since is not None or until is not None:
+            err.print(
+                "[red]error[/]: --from and --until choose what a rehearsal replays; add "
+                "--rehearse, such as: campaign run --rehearse 60s --from 2021-09-15"
+            )
+            return 2
         leader = Leadership.from_config(config, standby=standby)
         with opened_store(config.database_url, err, locked=True, leader=leader) as store:
             setups = build_channels(config, dry_run=dry_run)
@@ -76,10 +101,25 @@ def run_daemon(
         return stop.code
 
 
-def _rehearse(config: Config, speed: float, out: Console, err: Console) -> int:
-    if speed <= 0:
-        err.print("[red]error[/]: --rehearse takes a speed above 0, such as 100000.")
+def _rehearse(
+    config: Config, pace_text: str, since: str | None, until: str | None, out: Console, err: Console
+) -> int:
+    try:
+        pace = parse_pace(pace_text)
+        window = parse_window(since, until, config.zone)
+        ready = [post for post in load_campaign(config).posts if post.is_ready]
+        if not ready:
+            err.print("Nothing to rehearse: no post has status: ready.")
+            return 1
+        accounts = {account.name for account in config.enabled_accounts}
+        plan = plan_rehearsal(ready, accounts, window, pace)
+    except EmptyWindow as empty:
+        err.print(f"[red]error[/]: {escape(empty_window_text(empty, since, until, config.zone))}")
         return 2
+    except PlanProblem as problem:
+        err.print(f"[red]error[/]: {escape(str(problem))}")
+        return 2
+    out.print(escape(announcement(plan, config.zone, pace_text, since, until)))
     try:
         folder = real_folder(config.build_dir / REHEARSAL_FOLDER, root=config.base_dir)
     except UnsafeOutput as problem:
@@ -99,7 +139,7 @@ def _rehearse(config: Config, speed: float, out: Console, err: Console) -> int:
             refuse_link(folder / name)
         clear_outbox(folder / "outbox")
         with opened_store(url, err) as store:
-            return _rehearse_with(config, store, folder, speed, out, err)
+            return _rehearse_with(config, store, folder, plan, out)
     except UnsafeOutput as problem:
         err.print(f"[red]error[/]: {escape(str(problem))}")
         return 2
@@ -108,40 +148,59 @@ def _rehearse(config: Config, speed: float, out: Console, err: Console) -> int:
 
 
 def _rehearse_with(
-    config: Config, store: Store, folder: Path, speed: float, out: Console, err: Console
+    config: Config, store: Store, folder: Path, plan: RehearsalPlan, out: Console
 ) -> int:
-    result = load_campaign(config)
-    ready = [post for post in result.posts if post.is_ready]
-    if not ready:
-        err.print("Nothing to rehearse: no post has status: ready.")
-        return 1
-    log.info("rehearsal: preparing the branded images of %d posts", len(ready))
-    prepare_posts(ready, config, workers=None)
-    origin = min(post.publish_at.utc for post in ready)
-    span = max(post.publish_at.utc for post in ready) - origin
+    """Replay ``plan``; the exit code: 0 all went out, 1 some did not, 128 + the signal
+    number (130 for Ctrl-C, 143 for SIGTERM) if a signal stopped it."""
+    log.info("rehearsal: preparing the branded images of %d posts", len(plan.posts))
+    try:
+        prepare_posts(plan.posts, config, workers=None)
+    except KeyboardInterrupt:  # before the daemon's own handlers: nothing went out yet
+        _print_summary([], system_clock(), config, out, plan, interrupted=True)
+        return 128 + signal.SIGINT
     start = system_clock() + REHEARSAL_LEAD
     log.info(
         "rehearsal: %s of campaign in %.0f s (speed %g); outbox %s",
-        span,
-        span.total_seconds() / speed,
-        speed,
+        plan.span,
+        plan.wall.total_seconds(),
+        plan.speed,
         folder / "outbox",
     )
     setups = outbox_setups(config, folder / "outbox")  # every account, in its own folder
-    daemon = Daemon(
+    daemon = RehearsalDaemon(
         config,
         store,
         setups,
-        time_map=TimeMap.rehearsal(origin, start, speed),
+        time_map=TimeMap.rehearsal(plan.first, start, plan.speed),
         exit_when_done=True,
+        window=plan.window,
     )
     daemon.run()
-    _print_summary(daemon.went_out, start, config, out)
-    failed = [item for item in daemon.went_out if item.outcome.state != State.PUBLISHED]
-    return 1 if failed else 0
+    stopped_by = daemon.stop_signal
+    _print_summary(daemon.went_out, start, config, out, plan, interrupted=stopped_by is not None)
+    if stopped_by is not None:
+        return 128 + stopped_by
+    from campaign.outputs import STATS_HTML
+    from scheduler.engagement.simulated import simulate_audience  # a finished rehearsal only
+
+    simulate_audience(store, config)
+    out.print(
+        "See what the engagement report will look like (simulated audience): "
+        f"campaign stats --rehearsal --html {STATS_HTML}"
+    )
+    return 0 if went_out_count(daemon.went_out) == plan.publications else 1
 
 
-def _print_summary(went_out: list[WentOut], start: datetime, config: Config, out: Console) -> None:
+def _print_summary(
+    went_out: list[WentOut],
+    start: datetime,
+    config: Config,
+    out: Console,
+    plan: RehearsalPlan,
+    *,
+    interrupted: bool,
+) -> None:
+    """The table of what went out, and how many of the plan's publications did."""
     table = Table(title="Rehearsal: what went out when", title_justify="left")
     # An account column only when something went to an account of [accounts.*].
     named = any(item.account != item.channel for item in went_out)
@@ -167,12 +226,13 @@ def _print_summary(went_out: list[WentOut], start: datetime, config: Config, out
             item.outcome.state.value,
         )
     console = out if out.is_terminal else Console(width=150, highlight=False)
-    console.print(table)
-    published = sum(1 for item in went_out if item.outcome.state == State.PUBLISHED)
+    if went_out:
+        console.print(table)
+    outcome = outcome_line(went_out_count(went_out), plan.publications, interrupted=interrupted)
     worst = max(lateness, default=0.0)
+    latest = f" The latest went {worst * 1000:.0f} ms after its time." if lateness else ""
     console.print(
-        f"{published} of {len(went_out)} publications went out; the latest was "
-        f"{worst * 1000:.0f} ms after its time. What was sent is in "
+        f"{outcome}.{latest} What was sent is in "
         f"{literal(str(config.build_dir / REHEARSAL_FOLDER / 'outbox'))}."
     )
 
