@@ -195,21 +195,30 @@ def campaign_command() -> list[str]:
 
 @dataclass(frozen=True)
 class ProcessRun:
-    """One timed process: wall-clock seconds, exit status, last line of its output."""
+    """One timed process: wall-clock seconds, CPU seconds (the process and its children:
+    user and system), exit status, last line of its output."""
 
     wall: float
+    cpu: float
     status: int
     last_line: str
 
 
+def children_cpu_seconds() -> float:
+    """User and system CPU time of this process's finished child processes."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
 def time_process(command: list[str], cwd: Path | None = None) -> ProcessRun:
     """Run ``command`` to its end (output captured) and time it, interpreter start-up
-    and imports included."""
-    start = time.perf_counter()
+    and imports included. CPU time does not count waiting for a busy machine's cores, so
+    on a loaded machine it is the steadier figure."""
+    cpu, start = children_cpu_seconds(), time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=cwd)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, children_cpu_seconds() - cpu
     lines = (done.stdout or done.stderr).strip().splitlines()
-    return ProcessRun(elapsed, done.returncode, lines[-1] if lines else "")
+    return ProcessRun(elapsed, cpu, done.returncode, lines[-1] if lines else "")
 
 
 def time_cli(config_path: Path, *arguments: str) -> tuple[float, int, str]:
@@ -232,6 +241,10 @@ def taking_turns(commands: dict[str, list[str]], repeat: int) -> dict[str, list[
 
 def median_wall(runs: list[ProcessRun]) -> float:
     return statistics.median(run.wall for run in runs)
+
+
+def median_cpu(runs: list[ProcessRun]) -> float:
+    return statistics.median(run.cpu for run in runs)
 
 
 def best_wall(runs: list[ProcessRun]) -> float:

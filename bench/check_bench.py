@@ -64,6 +64,7 @@ from bench_common import (
     best_wall,
     campaign_command,
     campaign_start,
+    median_cpu,
     median_wall,
     phone_exif,
     post_stem,
@@ -313,6 +314,9 @@ def print_processes(bench: BenchCampaign, runs: dict[str, list[ProcessRun]]) -> 
         ("check s, best", f"{best_wall(check):.3f}"),
         ("floor s, best", f"{best_wall(floor):.3f}"),
         ("ratio of the best", f"{best_wall(check) / best_wall(floor):.2f}"),
+        ("check CPU s, median", f"{median_cpu(check):.3f}"),
+        ("floor CPU s, median", f"{median_cpu(floor):.3f}"),
+        ("ratio of CPU time", f"{median_cpu(check) / median_cpu(floor):.2f}"),
         ("check µs/post", f"{median_wall(check) / bench.posts * 1e6:.0f}"),
         ("floor µs/post", f"{median_wall(floor) / bench.posts * 1e6:.0f}"),
     ]
