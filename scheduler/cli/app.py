@@ -16,14 +16,15 @@ A user's mistake is always a message, never a traceback. Top-level imports are o
 library; each command imports what it uses.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: typer reads every command's annotations at
+# each start, and as strings it would compile and evaluate them all (about 10 ms a command).
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TextIO
 
 import typer
 
@@ -59,12 +60,23 @@ class _LazyConsole:
         object.__setattr__(self, "_options", options)
         object.__setattr__(self, "_console", None)
 
-    def _made(self) -> Console:
+    def _made(self) -> "Console":
         if self._console is None:
             from rich.console import Console
 
             object.__setattr__(self, "_console", Console(**self._options))
         return self._console  # type: ignore[no-any-return]
+
+    def plain_stream(self) -> TextIO | None:
+        """The stream to write plain text to when it is not a terminal, without making
+        the console (scheduler.cli.plain); None when the console must print."""
+        from scheduler.cli.plain import would_be_terminal
+
+        if self._console is not None:
+            console = self._console
+            return None if console.is_terminal or console.record else console.file
+        stream = sys.stderr if self._options.get("stderr") else sys.stdout
+        return None if would_be_terminal(stream) else stream
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._made(), name)
@@ -75,7 +87,7 @@ class _LazyConsole:
     def __delattr__(self, name: str) -> None:
         delattr(self._made(), name)
 
-    def __enter__(self) -> Console:  # rich's Live and Progress use a console in `with`
+    def __enter__(self) -> "Console":  # rich's Live and Progress use a console in `with`
         return self._made().__enter__()
 
     def __exit__(self, *exc: object) -> None:
@@ -89,8 +101,8 @@ class _LazyConsole:
         return self._made().__dict__
 
 
-out: Console = _LazyConsole(highlight=False, soft_wrap=True)  # type: ignore[assignment]
-err: Console = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)  # type: ignore[assignment]
+out: "Console" = _LazyConsole(highlight=False, soft_wrap=True)  # type: ignore[assignment]
+err: "Console" = _LazyConsole(stderr=True, highlight=False, soft_wrap=True)  # type: ignore[assignment]
 
 
 class OutputFormat(StrEnum):
@@ -168,7 +180,7 @@ def _options(
     State.config_path = config
 
 
-def _unusable_config(problem: ConfigError) -> list[Diagnostic]:
+def _unusable_config(problem: "ConfigError") -> "list[Diagnostic]":
     """A config error's diagnostics, after a warning when the file names a newer release."""
     from campaign.config import config_path_from
     from campaign.release import unusable_config_version_warning
@@ -177,9 +189,7 @@ def _unusable_config(problem: ConfigError) -> list[Diagnostic]:
     return [note, *problem.diagnostics] if note else list(problem.diagnostics)
 
 
-def _config() -> Config:
-    from rich.markup import escape
-
+def _config() -> "Config":
     from campaign.config import ConfigError, ConfigMissing, load_config
 
     try:
@@ -190,6 +200,8 @@ def _config() -> Config:
         err.print(f"[red]error[/]: {literal(problem.message)}")
         raise typer.Exit(2) from None
     except ConfigError as problem:
+        from rich.markup import escape
+
         for diagnostic in _unusable_config(problem):
             label = "[red]config error[/]" if diagnostic.severity == "error" else "config note"
             err.print(f"{label}: {escape(str(diagnostic))}", markup=True)

@@ -13,10 +13,12 @@ caption, the CSV's first column and every page of the report say *simulated*. Wi
 a database whose engagement is simulated is refused, whatever config.toml calls it.
 
 People wait for this command, so it starts quickly: a SQLite database is read with the
-sqlite3 module alone (:mod:`scheduler.engagement.stats_sqlite`), SQLAlchemy and the store
-are imported only when that cannot be done or a report is asked for, and the table is
-plain aligned text (rich's table, which folds a long name and wraps a cell, only in a
-terminal too narrow for it).
+sqlite3 module alone (:mod:`scheduler.engagement.stats_sqlite`), and only what is shown:
+the first rows and the totals (every row only for a CSV file); SQLAlchemy and the store
+are imported only when that cannot be done or a report is asked for. The table is plain
+aligned text (rich's table, which folds a long name and wraps a cell, only in a terminal
+too narrow for it), written without rich when it goes to a pipe or a file
+(:mod:`scheduler.cli.plain`).
 """
 
 from __future__ import annotations
@@ -26,13 +28,11 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.cells import cell_len
-from rich.markup import escape
-
 from campaign.outputs import REHEARSAL_FOLDER
 from campaign.safe_output import UnsafeOutput, real_folder
 from campaign.text_patterns import visible
-from scheduler.engagement.stats_rows import COUNTS, StatsFilter, StatsRow, check_sort
+from scheduler.cli.plain import plain_stream, say
+from scheduler.engagement.stats_rows import COUNTS, StatsFilter, StatsRow, Totals, check_sort
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -173,22 +173,31 @@ def _without_the_store(url: str, request: _Request) -> int | None:
     must be opened through the store (a server, a schema to migrate …)."""
     from scheduler.engagement.audience_mark import AUDIENCE_KEY, is_simulated
     from scheduler.engagement.stats_rows import sqlite_rows
-    from scheduler.engagement.stats_sqlite import NeedsTheStore, read_raw, sqlite_file, store_info
+    from scheduler.engagement.stats_sqlite import (
+        NeedsTheStore,
+        read_raw,
+        read_table,
+        sqlite_file,
+        store_info,
+    )
 
     database = sqlite_file(url)
     if database is None:
         return None
-    labels = request.csv_file is not None  # the table shows no tags nor captions
     try:
         simulated = is_simulated(store_info(database, AUDIENCE_KEY))
         refused = _refused(simulated, url, request)
         if refused is not None:
             return refused
-        rows = read_raw(database, request.where, request.sort, labels=labels)
+        if request.csv_file is None:  # the table: its first rows, no tags nor captions
+            rows, totals = read_table(database, request.where, request.sort, limit=TABLE_LIMIT)
+        else:
+            rows = read_raw(database, request.where, request.sort)
+            totals = Totals.of(rows)
     except NeedsTheStore:
         return None
     # Rows are made only of what is shown (the totals add up the raw counts).
-    return _show(rows, simulated, request, None, sqlite_rows)
+    return _show(rows, totals, simulated, request, None, sqlite_rows)
 
 
 def _with_store(store: Store, request: _Request) -> int:
@@ -199,7 +208,8 @@ def _with_store(store: Store, request: _Request) -> int:
     refused = _refused(simulated, str(store.engine.url), request)
     if refused is not None:
         return refused
-    return _show(latest_rows(store, request.where, request.sort), simulated, request, store)
+    rows = latest_rows(store, request.where, request.sort)
+    return _show(rows, Totals.of(rows), simulated, request, store)
 
 
 def _refused(simulated: bool, url: str, request: _Request) -> int | None:
@@ -227,28 +237,32 @@ def _refused(simulated: bool, url: str, request: _Request) -> int | None:
 
 def _show(
     rows: Sequence[Sequence[Any]],
+    totals: Totals,
     simulated: bool,
     request: _Request,
     store: Store | None,
     make: Callable[[Sequence[Sequence[Any]]], list[StatsRow]] = list,
 ) -> int:
     """Print the table and totals, write the CSV and report asked for; the exit status.
-    ``rows`` are in the layout of :class:`StatsRow`; ``make`` makes StatsRows of them."""
+    ``rows`` are in the layout of :class:`StatsRow` (all of them for a CSV file or a
+    report, else at least the first :data:`TABLE_LIMIT`), ``totals`` those of all;
+    ``make`` makes StatsRows of them."""
     out, err = request.out, request.err
     zone = request.config.zone
-    if not rows:
+    if not totals.publications:
         what = "rehearsal publications" if request.where.rehearsal else "live published posts"
         dry = "" if request.where.rehearsal else " (dry runs are not counted)"
-        out.print(f"No {what} match: nothing to show{dry}.")
+        say(out, f"No {what} match: nothing to show{dry}.")
     else:
         shown = make(rows[:TABLE_LIMIT])
         print_table(out, shown, zone, simulated)
-        if len(rows) > len(shown):
-            out.print(
-                f"[dim]The first {number(len(shown))} of {number(len(rows))} rows: narrow them "
-                "down with --since, --tag or --channel; --csv FILE writes them all.[/]"
+        if totals.publications > len(shown):
+            cut = (
+                f"The first {number(len(shown))} of {number(totals.publications)} rows: "
+                "narrow them down with --since, --tag or --channel; --csv FILE writes them all."
             )
-        out.print(total_line(rows, simulated))
+            say(out, cut, f"[dim]{cut}[/]")
+        say(out, total_line(totals, simulated))
     if request.csv_file is not None:
         from scheduler.engagement.csv_export import write_csv
 
@@ -260,7 +274,7 @@ def _show(
             return 2
         form = "Swedish Excel (;)" if request.excel_sv else "Excel"
         note = ", marked simulated in its first column" if simulated else ""
-        out.print(f"CSV for {form}: {escape(str(csv_file))} ({number(len(rows))} rows{note}).")
+        say(out, f"CSV for {form}: {visible(str(csv_file))} ({number(len(rows))} rows{note}).")
     if request.html is not None:
         assert store is not None  # a report is made through the store
         if not rows:
@@ -304,19 +318,22 @@ def _check_account(config: Config, where: StatsFilter) -> None:
 def print_table(out: Console, rows: list[StatsRow], zone: tzinfo, simulated: bool) -> None:
     """The rows as aligned columns (with a title and caption when ``simulated``); rich's
     table, which folds and wraps, when a terminal is too narrow for them."""
+    from rich.cells import cell_len
+
     cells = table_cells(rows, zone)
     widths = [max(cell_len(line[index]) for line in cells) for index in range(len(cells[0]))]
-    if out.is_terminal and sum(widths) + len(widths) - 1 > out.width:
+    terminal = plain_stream(out) is None and out.is_terminal
+    if terminal and sum(widths) + len(widths) - 1 > out.width:
         out.print(stats_table(rows, zone, simulated))
         return
     left = [name in _LEFT for name in cells[0]]
-    lines = [_aligned(cells[0], widths, left), " ".join("─" * width for width in widths)]
-    lines += [_aligned(line, widths, left) for line in cells[1:]]
+    lines = [_aligned(cells[0], widths, left, cell_len), " ".join("─" * w for w in widths)]
+    lines += [_aligned(line, widths, left, cell_len) for line in cells[1:]]
     if simulated:
-        out.print(f"[bold yellow]{SIMULATED_TITLE}[/]")
-    out.print("\n".join(lines), markup=False, emoji=False, highlight=False)
+        say(out, SIMULATED_TITLE, f"[bold yellow]{SIMULATED_TITLE}[/]")
+    say(out, "\n".join(lines))
     if simulated:
-        out.print(f"[yellow]{SIMULATED_CAPTION}[/]")
+        say(out, SIMULATED_CAPTION, f"[yellow]{SIMULATED_CAPTION}[/]")
 
 
 def table_cells(rows: list[StatsRow], zone: tzinfo) -> list[list[str]]:
@@ -345,7 +362,9 @@ def table_cells(rows: list[StatsRow], zone: tzinfo) -> list[list[str]]:
 _LEFT = frozenset({"post", "channel", "account", "published"})
 
 
-def _aligned(cells: list[str], widths: list[int], left: list[bool]) -> str:
+def _aligned(
+    cells: list[str], widths: list[int], left: list[bool], cell_len: Callable[[str], int]
+) -> str:
     texts = []
     for text, width, to_left in zip(cells, widths, left, strict=True):
         room = " " * (width - cell_len(text))
@@ -357,6 +376,7 @@ def stats_table(rows: list[StatsRow], zone: tzinfo, simulated: bool = False) -> 
     """The rows as a rich table, for a narrow terminal: a number is never cut short (a
     count cell wraps between the count and its growth) and the post name folds."""
     from rich import box
+    from rich.markup import escape
     from rich.table import Table
 
     lines = table_cells(rows, zone)
@@ -385,22 +405,26 @@ def stats_table(rows: list[StatsRow], zone: tzinfo, simulated: bool = False) -> 
     return table
 
 
-def total_line(rows: Sequence[Sequence[Any]], simulated: bool = False) -> str:
+def total_line(totals: Totals, simulated: bool = False) -> str:
     """One line: how many publications, and the sum of each count that any row has
-    (marked when the counts are a simulated audience's). ``rows``: StatsRows, or tuples
-    in their layout."""
-    parts = []
-    for name in COUNTS:
-        column = _FIELDS.index(name)
-        values = [value for row in rows if (value := row[column]) is not None]
-        if values:
-            parts.append(f"{name} {number(sum(values))}")
-    noun = "publication" if len(rows) == 1 else "publications"
+    (marked when the counts are a simulated audience's)."""
+    parts = [
+        f"{name} {number(value)}"
+        for name, value in zip(COUNTS, totals.sums, strict=True)
+        if value is not None
+    ]
+    noun = "publication" if totals.publications == 1 else "publications"
     total = "Simulated total" if simulated else "Total"
-    return f"{total}, {number(len(rows))} {noun}: " + (", ".join(parts) or "no samples yet")
+    return f"{total}, {number(totals.publications)} {noun}: " + (
+        ", ".join(parts) or "no samples yet"
+    )
 
 
-_FIELDS = StatsRow._fields
+def escape(text: str) -> str:
+    """rich's markup escape, imported when a message needs it (seldom: an error)."""
+    from rich.markup import escape as escaped
+
+    return escaped(text)
 
 
 def count_text(count: int | None, growth: int | None) -> str:

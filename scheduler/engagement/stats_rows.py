@@ -169,6 +169,23 @@ class StatsRow(NamedTuple):
         return dict(zip(COUNTS, self[_FIRST_COUNT + 1 : _END_COUNT : 2], strict=True))
 
 
+class Totals(NamedTuple):
+    """How many rows the statistics have, and the sum of each count over them in the
+    order of :data:`COUNTS` (None for a count that no row has)."""
+
+    publications: int
+    sums: tuple[int | None, ...]
+
+    @classmethod
+    def of(cls, rows: Sequence[Sequence[Any]]) -> Totals:
+        """The totals of ``rows``: StatsRows, or tuples in their layout."""
+        sums = []
+        for column in range(_FIRST_COUNT, _END_COUNT, 2):
+            values = [value for row in rows if (value := row[column]) is not None]
+            sums.append(sum(values) if values else None)
+        return cls(len(rows), tuple(sums))
+
+
 #: How much of a caption the stats read: enough for its first line in a table or CSV.
 CAPTION_CHARS = 300
 
