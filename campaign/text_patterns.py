@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import re
 
-HASHTAG = re.compile(r"(?<![\w&#])#(\w+)")
-MENTION = re.compile(r"(?<![\w@])@([A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?)")
+# A sign not preceded by a word character (nor by "&" or the sign itself). The sign comes
+# first and the look back, over the sign and the character before it, after it: a pattern
+# that starts with a literal is searched for that character only, not tried at every position.
+HASHTAG = re.compile(r"#(?<![\w&#]#)(\w+)")
+MENTION = re.compile(r"@(?<![\w@]@)([A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?)")
 
 # A link ends before trailing punctuation (the full stop ending a sentence is not part of
 # it); a bare domain counts only for common top-level domains, and not after an @ (e-mail).
@@ -20,9 +23,14 @@ URL = re.compile(
     rf"(?:/(?:{_LINK_BODY}*{_LINK_END})?)?",
     re.IGNORECASE,
 )
-# Cheap to search for (it starts with a literal): most captions have no link at all, and
-# URL itself is tried at every position of the text.
-_LINK_HINT = re.compile(r"\.(?:se|com|org|net|nu|eu|gov|fi|info)\b|https?://|www\.", re.I)
+# Cheap to search for (each branch starts with a literal): most captions have no link at
+# all, and URL itself is tried at every position of the text. Case is ignored after the
+# first character, which is written in both cases: "h" and "w" have no other case
+# equivalents, so this finds what the same pattern with re.IGNORECASE finds.
+_LINK_HINT = re.compile(
+    r"\.(?i:se|com|org|net|nu|eu|gov|fi|info)\b"
+    r"|h(?i:ttps?://)|H(?i:ttps?://)|w(?i:ww\.)|W(?i:ww\.)"
+)
 
 
 def find_urls(text: str) -> list[re.Match[str]]:

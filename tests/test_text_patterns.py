@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from campaign.text_patterns import HASHTAG, MENTION, URL
+from campaign.text_patterns import HASHTAG, MENTION, URL, find_urls, without_urls
 
 
 def found(pattern, text: str) -> list[str]:
@@ -77,3 +77,36 @@ def test_bare_domain_at_end_of_sentence_is_a_url() -> None:
 
 def test_email_address_is_not_a_url() -> None:
     assert found(URL, "Mejla info@sodertalje.se om du har frågor") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "HTTPS://VAL.SE/rosta",
+        "Se Www.Val.Se!",
+        "hTtP://x.org",
+        "Mer på VAL.SE",
+        "sodertalje.INFO/val",
+        "HTTPS://localhost/val",
+        "Se WWW.exempel.de",
+    ],
+)
+def test_links_in_any_case_pass_the_quick_look_for_links(text: str) -> None:
+    # find_urls and without_urls first look for a link's telltale part (".se", "https://",
+    # "www."), whatever its case, and run URL only if there is one.
+    assert [match.group() for match in find_urls(text)] == found(URL, text) != []
+    assert without_urls(text, "<>") == URL.sub("<>", text) != text
+
+
+@pytest.mark.parametrize(
+    ("text", "tags", "mentions"),
+    [
+        ("#a @b", ["#a"], ["@b"]),  # at the very start: nothing before the sign
+        ("x\n#a\n@b", ["#a"], ["@b"]),
+        ("x#a y@b &#a ##a @@b", [], []),
+        ("(#a) [@b]", ["#a"], ["@b"]),
+    ],
+)
+def test_what_comes_before_the_sign(text: str, tags: list[str], mentions: list[str]) -> None:
+    assert found(HASHTAG, text) == tags
+    assert found(MENTION, text) == mentions
