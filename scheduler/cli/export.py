@@ -4,28 +4,35 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-from sqlalchemy.exc import SQLAlchemyError
-
-from campaign.config import Config
-from campaign.safe_output import UnsafeOutput, real_folder
-from scheduler.cli.support import CommandExit, opened_store
-from scheduler.engagement.archive import archive_records, write_archive
+from scheduler.cli.plain import say
 from scheduler.plan_states import database_exists
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from campaign.config import Config
 
 
 def run_export(config: Config, output: Path, out: Console, err: Console) -> int:
     """Write the archive into ``output``; 0 when written (or nothing to export), 2 when the
     database cannot be read or the files cannot be written."""
     if not database_exists(config):
-        out.print(
+        say(
+            out,
             "No database yet: nothing has been published or tried here, so there is nothing "
-            "to export. No files were written."
+            "to export. No files were written.",
         )
         return 0
+    # The store, SQLAlchemy and rich only with a database to read.
+    from rich.markup import escape
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from campaign.safe_output import UnsafeOutput, real_folder
+    from scheduler.cli.support import CommandExit, opened_store
+    from scheduler.engagement.archive import archive_records, write_archive
+
     try:
         with opened_store(config.database_url, err) as store:
             records = archive_records(store)

@@ -1,35 +1,39 @@
-"""`campaign status`: is the scheduler alive, what comes next, what needs a human."""
+"""`campaign status`: is the scheduler alive, what comes next, what needs a human.
+
+Where there is no database yet, it says so without importing the store, SQLAlchemy or
+rich (:mod:`scheduler.cli.plain`); those come with a database to read.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-
-from campaign.config import Config
-from campaign.text_patterns import visible
-from scheduler.channels.factory import backend_line, build_channels
-from scheduler.cli.check_output import literal
-from scheduler.cli.support import CommandExit, opened_store
+from scheduler.cli.plain import say
 from scheduler.clock import Clock, system_clock
 from scheduler.plan_states import database_exists
-from scheduler.store.models import Mode, Publication, State
-from scheduler.store.store import Store
 
-#: Live publications in these states wait for a human (dry-run ones never do).
-NEEDS_A_HUMAN = (State.FAILED, State.UNKNOWN, State.MISSED, State.PAST, State.PUBLISHING)
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from rich.console import Console
+
+    from campaign.config import Config
+    from scheduler.store.models import Publication
+    from scheduler.store.store import Store
 
 
 def run_status(config: Config, out: Console, err: Console, clock: Clock = system_clock) -> int:
     """Print the status; exit code 0 when nothing needs a human, 1 otherwise, 2 no store."""
     if not database_exists(config):
-        out.print(
+        say(
+            out,
             "No database yet: the scheduler has not run here. Start it with `campaign run` "
-            "(or try `campaign run --rehearse 100000`)."
+            "(or try `campaign run --rehearse 100000`).",
         )
         return 0
+    from scheduler.cli.support import CommandExit, opened_store
+
     try:
         with opened_store(config.database_url, err) as store:
             return _status(config, store, out, clock)
@@ -38,6 +42,13 @@ def run_status(config: Config, out: Console, err: Console, clock: Clock = system
 
 
 def _status(config: Config, store: Store, out: Console, clock: Clock) -> int:
+    from rich.markup import escape
+
+    from scheduler.channels.factory import backend_line, build_channels
+    from scheduler.store.models import Mode, State
+
+    # Live publications in these states wait for a human (dry-run ones never do).
+    needs_a_human = (State.FAILED, State.UNKNOWN, State.MISSED, State.PAST, State.PUBLISHING)
     now = clock()
     zone = config.zone
     _print_daemon(store, config, now, out)
@@ -70,7 +81,7 @@ def _status(config: Config, store: Store, out: Console, clock: Clock) -> int:
         dry = " [dim](dry run)[/]" if row.mode == Mode.DRY_RUN else ""
         where = escape(_where(row))
         out.print(f"  {_local(when, zone)}  {escape(row.post_id)} → {where}{retry}{dry}")
-    trouble = [r for r in rows if r.state in NEEDS_A_HUMAN and r.mode == Mode.LIVE]
+    trouble = [r for r in rows if r.state in needs_a_human and r.mode == Mode.LIVE]
     out.print("\n[bold]Needs a human[/]")
     if not trouble:
         out.print("  nothing")
@@ -78,7 +89,7 @@ def _status(config: Config, store: Store, out: Console, clock: Clock) -> int:
         attention = True
         for row in trouble:
             out.print(_trouble(row, zone))
-    rehearsed = [r for r in rows if r.state in NEEDS_A_HUMAN and r.mode == Mode.DRY_RUN]
+    rehearsed = [r for r in rows if r.state in needs_a_human and r.mode == Mode.DRY_RUN]
     if rehearsed:
         out.print(f"\n[dim]{escape(_dry_run_summary(rehearsed, zone))}[/]")
     from scheduler.notify import Notifier
@@ -128,6 +139,11 @@ def _where(row: Publication) -> str:
 def _trouble(row: Publication, zone: ZoneInfo) -> str:
     """One publication that needs a human: what happened, and what can be done about it,
     each with its exact command."""
+    from rich.markup import escape
+
+    from scheduler.cli.check_output import literal
+    from scheduler.store.models import State
+
     state = State(row.state)
     head = (
         f"  [bold]{literal(row.post_id)}[/] → {literal(_where(row))}: [red]{state.value}[/], "
@@ -142,6 +158,8 @@ def _trouble(row: Publication, zone: ZoneInfo) -> str:
 
 def advice(row: Publication) -> list[str]:
     """What a human can do about ``row``, each with the exact command."""
+    from scheduler.store.models import State
+
     settle = f"campaign settle {row.post_id} --account {row.account}"
     choices = [
         f"publish it now: `{settle} --publish-now`",
@@ -169,6 +187,8 @@ def advice(row: Publication) -> list[str]:
 
 def _dry_run_summary(rows: list[Publication], zone: ZoneInfo) -> str:
     """Dry-run publications never need a human: one line for all of them."""
+    from campaign.text_patterns import visible
+
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.state] = counts.get(row.state, 0) + 1

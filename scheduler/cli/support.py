@@ -1,20 +1,20 @@
 """What the runtime commands share: opening the store (and the one-daemon lock) with
-errors turned into messages and exit codes (never a traceback, never a password)."""
+errors turned into messages and exit codes (never a traceback, never a password).
+
+The store, SQLAlchemy and the lock are imported when a store is opened, not with this
+module: a command that finds no database to open starts without them."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-from sqlalchemy.exc import DBAPIError
+if TYPE_CHECKING:
+    from rich.console import Console
 
-from scheduler.daemon_lock import AlreadyRunning, DaemonLock
-from scheduler.leader import Leadership
-from scheduler.redaction import redact
-from scheduler.store.engine import StoreError, describe_database
-from scheduler.store.store import Store
+    from scheduler.leader import Leadership
+    from scheduler.store.store import Store
 
 
 class CommandExit(Exception):
@@ -34,6 +34,14 @@ def opened_store(
     ``leader`` (with ``locked``) takes the lock: a standby waits for it, and leaves with
     exit code 0 when stopped while waiting; then the lease, and watches both while inside.
     """
+    from rich.markup import escape
+    from sqlalchemy.exc import DBAPIError
+
+    from scheduler.daemon_lock import AlreadyRunning, DaemonLock
+    from scheduler.redaction import redact
+    from scheduler.store.engine import StoreError, describe_database
+    from scheduler.store.store import Store
+
     lock = None
     if locked:
         try:
