@@ -19,7 +19,7 @@ import PIL
 from campaign.safe_output import UnsafeOutput, read_regular, real_folder, write_file
 
 if TYPE_CHECKING:
-    from campaign.branding.rendition import RenditionSpec
+    from campaign.branding.spec import RenditionSpec
 
 DIGESTS_FILE = ".digests.json"
 # The code that draws a rendition: any change to it redoes every rendition.

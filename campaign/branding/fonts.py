@@ -6,8 +6,10 @@ import importlib
 from contextlib import suppress
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PIL import ImageFont
+if TYPE_CHECKING:
+    from PIL import ImageFont
 
 FONT_SUFFIXES = (".ttf", ".otf")
 
@@ -55,6 +57,8 @@ def load_font(path: Path, size: int, weight: str = "Bold") -> ImageFont.FreeType
 
 @lru_cache(maxsize=64)
 def _load_font(path: Path, _mtime: int, size: int, weight: str) -> ImageFont.FreeTypeFont:
+    from PIL import ImageFont  # here: finding a font file (resolve_font) needs none of it
+
     try:
         font = ImageFont.truetype(str(path), size, layout_engine=ImageFont.Layout.RAQM)
     except OSError as exc:

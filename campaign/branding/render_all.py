@@ -18,8 +18,7 @@ from PIL import ImageColor
 
 from campaign.branding.cache import FileDigests, rendition_key
 from campaign.branding.fonts import FontProblem, resolve_font
-from campaign.branding.rendition import RenderProblem, RenditionSpec, render
-from campaign.branding.templates import Style, TextDoesNotFit
+from campaign.branding.spec import RenditionSpec, Style
 from campaign.config import ChannelName, Config
 from campaign.post import Post
 from campaign.safe_output import (
@@ -241,6 +240,10 @@ def _record(report: RenderReport, job: RenditionJob, outcome: bool | str) -> Non
 
 def _render_to_file(spec: RenditionSpec, output: Path) -> bool | str:
     """Render and write atomically; whether it was enlarged, or the problem in words."""
+    # The drawing code, imported where something is drawn (a worker process, mostly).
+    from campaign.branding.rendition import RenderProblem, render
+    from campaign.branding.templates import TextDoesNotFit
+
     if trace := os.environ.get(RENDER_TRACE_ENV):
         with open(trace, "a", encoding="utf-8") as file:
             file.write(f"{os.getpid()}\n")

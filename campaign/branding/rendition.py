@@ -10,31 +10,14 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
-from pathlib import Path
 
 from PIL import Image
 
 from campaign.branding.colour import to_srgb
 from campaign.branding.geometry import crop_box, fit_inside, target_size
-from campaign.branding.templates import Style, apply_template, picture_area
+from campaign.branding.spec import RenditionSpec
+from campaign.branding.templates import apply_template, picture_area
 from campaign.image_probe import MAX_IMAGE_PIXELS
-
-
-@dataclass(frozen=True)
-class RenditionSpec:
-    """Everything that decides one rendition's pixels."""
-
-    source: Path
-    ratio: str
-    width: int
-    focus: tuple[float, float]
-    template: str
-    headline: str | None
-    fit: str
-    language: str
-    quality: int
-    background: tuple[int, int, int]
-    style: Style
 
 
 @dataclass(frozen=True)

@@ -6,31 +6,18 @@ post's language says so; the headline is wrapped and sized to fit its space.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 from campaign.branding.fonts import load_font
+from campaign.branding.spec import Style
 
 RTL_LANGUAGES = frozenset({"ar", "fa", "he", "ur", "ps", "ckb", "syr"})
 _BAND_SHARE = 0.2  # of the image height
 _MARK_SHARE = 0.16  # of the image width, corner template
 _MARGIN_SHARE = 0.04
-
-
-@dataclass(frozen=True)
-class Style:
-    """What a template needs from the brand config, resolved."""
-
-    font: Path
-    rtl_font: Path
-    logo: Path
-    band_colour: str
-    text_colour: str
-    accent_colour: str
-    hashtag: str
 
 
 class TextDoesNotFit(ValueError):
