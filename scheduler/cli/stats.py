@@ -47,7 +47,7 @@ if TYPE_CHECKING:
 TABLE_LIMIT = 200
 #: The rehearsal's database, in the rehearsal folder (see scheduler/cli/run.py).
 REHEARSAL_DATABASE = "rehearsal.db"
-#: The command that makes one, as the messages show it.
+#: The command that makes one, as the messages show it (plain text: no markup in it).
 REHEARSE_COMMAND = "campaign run --rehearse 100000"
 #: Above and below the table of a simulated audience.
 SIMULATED_TITLE = "SIMULATED AUDIENCE: made-up engagement from the last rehearsal, not real numbers"
@@ -94,21 +94,23 @@ def run_stats(
     if rehearsal:
         database = config.build_dir / REHEARSAL_FOLDER / REHEARSAL_DATABASE
         if not database.is_file():
-            out.print(
+            say(
+                out,
                 "No rehearsal yet, so there is no simulated audience to show. Rehearse the "
-                f"campaign first ({escape(REHEARSE_COMMAND)}: no accounts needed), then run "
-                "campaign stats --rehearsal again."
+                f"campaign first ({REHEARSE_COMMAND}: no accounts needed), then run "
+                "campaign stats --rehearsal again.",
             )
             return 0
         url = f"sqlite:///{database}"
     else:
         url = config.database_url
         if not _database_exists(url):
-            out.print(
+            say(
+                out,
                 "No database yet: nothing has been published here, so there is no engagement "
                 "to show. The scheduler (`campaign run`) publishes posts and samples their "
                 "counts. To see what the report will look like, rehearse "
-                f"({escape(REHEARSE_COMMAND)}), then run campaign stats --rehearsal."
+                f"({REHEARSE_COMMAND}), then run campaign stats --rehearsal.",
             )
             return 0
     try:
@@ -216,10 +218,11 @@ def _refused(simulated: bool, url: str, request: _Request) -> int | None:
     """The exit status when the data is not what was asked for: a rehearsal without its
     simulated audience (it was stopped), or simulated data where real data was asked for."""
     if request.where.rehearsal and not simulated:
-        request.out.print(
+        say(
+            request.out,
             "The last rehearsal has no simulated audience: it was stopped before its end, "
             "and only a rehearsal that ran to its end simulates one. Rehearse again "
-            f"({escape(REHEARSE_COMMAND)}), then run campaign stats --rehearsal."
+            f"({REHEARSE_COMMAND}), then run campaign stats --rehearsal.",
         )
         return 0
     if not request.where.rehearsal and simulated:
