@@ -104,3 +104,14 @@ def test_render_with_nothing_to_draw_imports_no_drawing_code_nor_rich(
     assert status == 0, output
     assert "0 made, 2 unchanged, 0 failed" in output
     assert not modules & (DRAWING | RICH_CONSOLE)
+
+
+@pytest.mark.parametrize("command", ["preview", "schema"])
+def test_preview_and_schema_to_a_pipe_use_no_rich_console(campaign: Campaign, command: str) -> None:
+    campaign.config()
+
+    status, output, modules = run(campaign.root, command)
+
+    assert status == 0, output
+    assert ("Open it in a browser" if command == "preview" else '"properties"') in output
+    assert not modules & RICH_CONSOLE

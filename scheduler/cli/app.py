@@ -459,13 +459,13 @@ def schema(
     import json
 
     from campaign.post_format import post_json_schema
-    from scheduler.cli.check_output import literal
 
     text = json.dumps(post_json_schema(), ensure_ascii=False, indent=2) + "\n"
     if output is None:
         print(text, end="")
     else:
         from campaign.safe_output import UnsafeOutput, real_folder, write_file
+        from scheduler.cli.check_output import literal
 
         try:
             write_file(real_folder(output.parent) / output.name, text)
