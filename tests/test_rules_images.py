@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 import pytest
 
 from campaign.diagnostics import Diagnostic, Severity
+from campaign.rules.images import _is_plain_name, _plain_stem
 from tests.conftest import GOOD_POST, write_image
 
 NAME = "2030-09-15-demokratidagen"
@@ -277,6 +279,58 @@ def test_alt_text_that_says_too_little_is_a_warning(campaign, codes, alt, warned
     assert warning.position.line == line_of(text, "alt:")
     assert f'"{alt.strip()}"' in warning.message
     assert "Describe what the image shows" in warning.message
+
+
+@pytest.mark.parametrize(
+    ("file", "alt"),
+    [
+        ("tre glada personer.jpg", "Tre glada personer"),
+        ("Tre glada personer.v2.jpg", "tre glada personer.v2"),
+        ("bilder/tre glada personer.jpg", "Tre glada personer"),
+    ],
+)
+def test_alt_text_that_is_the_file_name_is_a_warning(campaign, codes, file, alt):
+    text = post_text(file, alt=f'"{alt}"')
+    campaign.post(NAME, text, image=file)
+
+    posts, diagnostics = campaign.load()
+
+    assert len(posts) == 1
+    assert codes(diagnostics) == ["alt-too-short"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "bild.jpg",
+        "tre glada personer.jpg",
+        "bild.v2.jpg",
+        ".jpg",
+        "bild.",
+        "bild",
+        "..",
+        "...",
+        "a\\b.jpg",
+        "a:b.jpg",
+        "bilder/bild.jpg",
+        "bild.jpg/",
+        "./bild.jpg",
+        "~bild.jpg",
+        "",
+        ".",
+    ],
+)
+def test_a_plain_image_name_is_told_from_its_text_as_a_path_reads_it(name):
+    # Most images are named beside their post: they are looked at without building
+    # a path from the name first (rules.images._is_plain_name), and must be what
+    # Path makes of them: one part, not absolute, with the same stem.
+    written = Path(name)
+    if _is_plain_name(name):
+        assert written.parts == (name,)
+        assert not written.is_absolute()
+        assert _plain_stem(name) == written.stem
+    plain = {"bild.jpg", "tre glada personer.jpg", "bild.v2.jpg", ".jpg", "bild.", "bild", ".."}
+    assert _is_plain_name(name) == (name in plain | {"..."})
 
 
 @pytest.mark.parametrize(

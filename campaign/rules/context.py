@@ -27,6 +27,11 @@ class PostCheck:
     source: SourceMap
     sink: DiagnosticSink
     fields: dict[str, Any] = field(default_factory=dict)
+    #: The folder of the post file, where its images are named from.
+    folder: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.folder = self.path.parent
 
     def at(self, *path: str | int) -> Position:
         """Where the value at ``path`` is written (or the nearest thing around it)."""

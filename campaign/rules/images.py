@@ -47,8 +47,9 @@ def check_images(check: PostCheck) -> tuple[PostImage, ...] | None:
 
 
 def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage | None:
-    _check_alt(check, index, entry)
-    inside = _resolve_inside(check, index, entry.file)
+    plain = _is_plain_name(entry.file)
+    _check_alt(check, index, entry, plain)
+    inside = _resolve_inside(check, index, entry.file, plain)
     if inside is None:
         return None
     path, status = inside
@@ -100,16 +101,31 @@ def _check_entry(check: PostCheck, index: int, entry: ImageEntry) -> PostImage |
     return PostImage(path, entry.file, entry.alt, focus, header.width, header.height, header.format)
 
 
+def _is_plain_name(file: str) -> bool:
+    """Whether ``file`` is one name, as :class:`Path` reads it, that is not absolute and not
+    ``~``, ``\\`` or ``:`` anything (a file beside the post): told from the text alone, as
+    most images are named, without building a path (a path is built only when it is not)."""
+    return (
+        file not in ("", ".")
+        and "/" not in file
+        and "\\" not in file
+        and ":" not in file
+        and not file.startswith("~")
+    )
+
+
 def _resolve_inside(
-    check: PostCheck, index: int, file: str
+    check: PostCheck, index: int, file: str, plain: bool
 ) -> tuple[Path, os.stat_result | None] | None:
     """The image's path if it stays inside the posts tree, symbolic links followed, and
     its status when looking gave it already (a plain name that is no link).
 
     ``check.root`` is already resolved, and post files are found without following
-    links, so a plain name beside the post that is not itself a link is inside; only
-    other paths need the full (slower) resolution.
+    links, so a plain name beside the post (``plain``: see :func:`_is_plain_name`) that
+    is not itself a link is inside; only other paths need the full (slower) resolution.
     """
+    if plain:
+        return _beside_post(check, index, file, check.folder / file)
     written = Path(file)
     first = written.parts[0] if written.parts else ""  # "." and "./" have no parts
     if written.is_absolute() or file.startswith(("~", "\\")) or ":" in first:
@@ -121,14 +137,29 @@ def _resolve_inside(
             "post file and write just its name.",
         )
         return None
-    path = check.path.parent / written
+    path = check.folder / written
     if len(written.parts) == 1:
-        try:
-            status = os.lstat(path)
-        except (OSError, ValueError):
-            return path, None  # missing or unreadable: said when it is looked at again
-        if not stat.S_ISLNK(status.st_mode):
-            return path, status  # not a link: what stat() would say
+        return _beside_post(check, index, file, path)
+    return _resolved_inside(check, index, file, path, written)
+
+
+def _beside_post(
+    check: PostCheck, index: int, file: str, path: Path
+) -> tuple[Path, os.stat_result | None] | None:
+    """A name beside the post file: inside unless it is a link (then resolved)."""
+    try:
+        status = os.lstat(path)
+    except (OSError, ValueError):
+        return path, None  # missing or unreadable: said when it is looked at again
+    if not stat.S_ISLNK(status.st_mode):
+        return path, status  # not a link: what stat() would say
+    return _resolved_inside(check, index, file, path, Path(file))
+
+
+def _resolved_inside(
+    check: PostCheck, index: int, file: str, path: Path, written: Path
+) -> tuple[Path, os.stat_result | None] | None:
+    """``path`` with every link followed, if that stays inside the posts tree."""
     try:
         resolved = path.resolve()
     except (OSError, RuntimeError):  # a symbolic link that points to itself
@@ -186,10 +217,11 @@ def _owner(image_stem: str, posts: set[str]) -> str | None:
     return max(owners, key=len, default=None)
 
 
-def _check_alt(check: PostCheck, index: int, entry: ImageEntry) -> None:
+def _check_alt(check: PostCheck, index: int, entry: ImageEntry, plain: bool) -> None:
     alt = entry.alt.strip()
     check_placeholders(check, alt, ("images", index, "alt"))
-    if len(alt.split()) < 3 or alt.lower() == Path(entry.file).stem.lower():
+    stem = _plain_stem(entry.file) if plain else Path(entry.file).stem
+    if len(alt.split()) < 3 or alt.lower() == stem.lower():
         check.sink.warning(
             check.at("images", index, "alt"),
             "alt-too-short",
@@ -230,3 +262,9 @@ def _check_fit(check: PostCheck, index: int, entry: ImageEntry, header: ImageHea
             f"`{entry.file}` is only {header.width}×{header.height}: on Instagram (1080 pixels "
             "wide) it will be enlarged and look blurry. Use a larger version if there is one.",
         )
+
+
+def _plain_stem(name: str) -> str:
+    """``Path(name).stem`` of a plain name (:func:`_is_plain_name`): without its last suffix."""
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
