@@ -90,13 +90,23 @@ class ShownPaths:
             self._cwd = None
         self._shown: dict[Path, str] = {}
         self._in_log: dict[Path, str] = {}
+        self._folders: dict[Path, Path | None] = {}
 
     def __call__(self, path: Path) -> str:
         """As :func:`scheduler.cli.check_output.display_path` shows it (JSON, annotations)."""
         shown = self._shown.get(path)
         if shown is None:
-            shown = self._shown[path] = _display(path, self._cwd)
+            shown = self._shown[path] = _display(path, self._cwd, self._folder(path.parent))
         return shown
+
+    def _folder(self, folder: Path) -> Path | None:
+        """``folder`` resolved (None if it cannot be), once for all the files in it."""
+        if folder not in self._folders:
+            try:
+                self._folders[folder] = folder.resolve()
+            except (OSError, RuntimeError):
+                self._folders[folder] = None
+        return self._folders[folder]
 
     def in_log(self, path: Path) -> str:
         """For the start of a log line: never the start of a workflow command."""
@@ -109,12 +119,13 @@ class ShownPaths:
         return shown
 
 
-def _display(path: Path, cwd: Path | None) -> str:
+def _display(path: Path, cwd: Path | None, folder: Path | None) -> str:
+    """``path`` as shown; ``folder`` is its folder resolved (None if that failed)."""
     try:  # the folder resolved, the name as it is: a linked file is named, never its target
-        if cwd is None:
+        if cwd is None or folder is None:
             raise ValueError
-        shown = str((path.parent.resolve() / path.name).relative_to(cwd))
-    except (ValueError, OSError, RuntimeError):
+        shown = str((folder / path.name).relative_to(cwd))
+    except ValueError:
         shown = str(path)
     return visible(shown)
 

@@ -4,16 +4,19 @@ and at most 10 error and 10 warning annotations for GitHub, with every finding i
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner, Result
 
 from campaign.diagnostics import Diagnostic, Position, Severity
+from campaign.finding_groups import ShownPaths
 from scheduler.cli.app import app
-from scheduler.cli.check_output import as_github
+from scheduler.cli.check_output import as_github, print_text
 from tests.conftest import GOOD_POST, Campaign
 
 runner = CliRunner()
@@ -235,3 +238,48 @@ def test_grouped_and_counted_annotations_show_names_and_messages_harmlessly() ->
     assert "100%25 \\x0a::error::pwned\\x0d\\x1b[2J" in output  # in annotations, escaped
     assert "Also at: 11\\x0a::error::11##[x].yaml:1, " in output
     assert "::group::All findings (60)" in lines and len(logged(output)) == 60
+
+
+def test_text_on_a_colour_terminal_is_each_finding_on_its_line_with_its_severity_in_colour(
+    campaign: Campaign,
+) -> None:
+    # print_text hands the console its pieces as they are (no Text is wrapped, cropped or
+    # re-read): what a terminal gets, escape codes included, is pinned here.
+    posts = campaign.root / "posts"
+    first, second = posts / "2030-09-15-a.yaml", posts / "2030-09-16-b.yaml"
+    diagnostics = [
+        Diagnostic(first, Position(3, 5), Severity.ERROR, "placeholder", "fix [bold]this[/]"),
+        *(
+            Diagnostic(posts / f"2030-09-1{n}-c.yaml", Position(1, 1), Severity.WARNING, "x-y", "m")
+            for n in range(5)
+        ),
+        Diagnostic(second, Position(7, 1), Severity.WARNING, "alt-too-short", "short"),
+    ]
+    screen = io.StringIO()
+    console = Console(file=screen, force_terminal=True, color_system="standard", width=20)
+
+    print_text(console, diagnostics, 7, strict=False)
+
+    red, yellow, bold, reset = "\x1b[1;31m", "\x1b[1;33m", "\x1b[1m", "\x1b[0m"
+    assert screen.getvalue() == (
+        f"posts/2030-09-15-a.yaml:3:5: {red}error{reset}: fix [bold]this[/]\n"
+        f"{yellow}warning{reset}: {bold}5 × x y{reset}, first in posts/2030-09-10-c.yaml:1:1: "
+        "m (4 more like this: add --verbose to list them all.)\n"
+        f"posts/2030-09-16-b.yaml:7:1: {yellow}warning{reset}: short\n"
+        "✗ 7 post files: 1 error, 6 warnings. Fix the errors above, then check again.\n"
+    )
+
+
+def test_each_file_is_shown_relative_to_the_working_folder_its_folder_resolved(
+    campaign: Campaign,
+) -> None:
+    # Folders are resolved once for all their files: each file keeps its own name.
+    (campaign.root / "real").mkdir()
+    (campaign.root / "linked").symlink_to(campaign.root / "real")
+    paths = ShownPaths()
+
+    shown = [paths(campaign.root / "linked" / name) for name in ("a.yaml", "b.yaml")]
+
+    assert shown == ["real/a.yaml", "real/b.yaml"]
+    assert paths(Path("/nowhere/at/all/c.yaml")) == "/nowhere/at/all/c.yaml"
+    assert paths(campaign.root / "posts" / "d.yaml") == "posts/d.yaml"

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.markup import escape
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
 
 from campaign.diagnostics import Diagnostic, Severity
 from campaign.finding_groups import (
@@ -54,9 +54,9 @@ def print_text(
     paths = ShownPaths()
     folded = {} if verbose else folded_in_text(diagnostics)
     folded_away = {id(d) for group in folded.values() for d in group.findings[1:]}
-    # One Text printed once: no markup is read in a name or message, and a thousand
+    # Printed once, as text: no markup is read in a name or message, and a thousand
     # findings cost one call to the console rather than a thousand.
-    shown = Text(end="")
+    shown = _StyledLines()
     for d in diagnostics:
         if id(d) in folded_away:
             continue
@@ -64,23 +64,41 @@ def print_text(
         message = log_safe(visible(d.message))
         group = folded.get(id(d))
         if group is None:
-            shown.append(f"{place}: ")
-            shown.append(str(d.severity), _RED if d.severity is Severity.ERROR else _YELLOW)
-            shown.append(f": {message}\n")
+            shown.add(f"{place}: ")
+            shown.add(str(d.severity), _RED if d.severity is Severity.ERROR else _YELLOW)
+            shown.add(f": {message}\n")
             continue
-        shown.append(str(d.severity), _YELLOW)
-        shown.append(": ")
-        shown.append(f"{len(group.findings)} × {log_safe(group.label)}", "bold")
-        shown.append(
+        shown.add(str(d.severity), _YELLOW)
+        shown.add(": ")
+        shown.add(f"{len(group.findings)} × {log_safe(group.label)}", _BOLD)
+        shown.add(
             f", first in {place}: {message} ({len(group.findings) - 1} more like this: "
             "add --verbose to list them all.)\n"
         )
-    shown.append(summary_line(diagnostics, files, strict))
+    shown.add(summary_line(diagnostics, files, strict))
     console.print(shown, highlight=False, soft_wrap=True)
+
+
+class _StyledLines:
+    """Pieces of text, some styled, printed as they are: what one :class:`Text` of them
+    prints with ``soft_wrap`` (nothing wrapped or cropped), without its work per piece
+    and per line. Every piece was made visible (:func:`visible`), so none holds a control
+    character that Text would have removed."""
+
+    def __init__(self) -> None:
+        self._segments: list[Segment] = []
+
+    def add(self, piece: str, style: Style | None = None) -> None:
+        self._segments.append(Segment(piece, style))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from self._segments
+        yield Segment.line()
 
 
 _RED = Style(color="red", bold=True)
 _YELLOW = Style(color="yellow", bold=True)
+_BOLD = Style(bold=True)
 
 
 def summary_line(diagnostics: Sequence[Diagnostic], files: int, strict: bool) -> str:
