@@ -115,3 +115,20 @@ def test_preview_and_schema_to_a_pipe_use_no_rich_console(campaign: Campaign, co
     assert status == 0, output
     assert ("Open it in a browser" if command == "preview" else '"properties"') in output
     assert not modules & RICH_CONSOLE
+
+
+def test_the_command_line_leaves_its_objects_to_the_operating_system(tmp_path: Path) -> None:
+    """The interpreter's last collections at exit skip what the command made (frozen)."""
+    probe = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+        "sys.argv = ['campaign', '--version']\n"
+        "from scheduler.cli.app import main\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=False
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "frozen True"

@@ -828,3 +828,20 @@ def main() -> None:
         app()
     except KeyboardInterrupt:
         raise SystemExit(130) from None
+    finally:
+        _spare_the_last_collections()
+
+
+def _spare_the_last_collections() -> None:
+    """Leave what is still alive at the end to the operating system.
+
+    The interpreter's last garbage collections, as it exits, walk every object typer,
+    pydantic and the library made and tear them down one by one: 20–30 ms of a quick
+    command such as `campaign stats` (`campaign check` freezes its posts already). Frozen,
+    they are skipped; nothing that must be written out depends on them (files are closed
+    where they are written, the store is closed by the command, and atexit handlers and
+    the flushing of stdout and stderr still run).
+    """
+    import gc
+
+    gc.freeze()
