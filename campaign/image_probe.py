@@ -7,6 +7,7 @@ scan, a PNG with its IEND chunk, a WebP's RIFF header states its length.
 
 from __future__ import annotations
 
+import os
 import struct
 import warnings
 from dataclasses import dataclass
@@ -95,25 +96,39 @@ def _import_webp_plugin() -> None:
 
 
 def _is_complete(stream: BinaryIO, fmt: str) -> bool:
+    """Whether the file ends as a whole image of ``fmt`` does. Its tail is read with
+    ``os.pread``: one call each, no seeking and no buffering for bytes read once."""
     size = stream.seek(0, 2)
+    descriptor = stream.fileno()
     if fmt == "WebP":
-        stream.seek(4)
-        (declared,) = struct.unpack("<I", stream.read(4))
+        (declared,) = struct.unpack("<I", _read_at(descriptor, 4, 4))
         return size >= declared + 8
     # The common case reads 64 bytes: a PNG's IEND chunk, a JPEG's end-of-image marker.
-    stream.seek(max(0, size - 64))
-    tail = stream.read().rstrip(b"\x00")
+    tail = _read_at(descriptor, size - max(0, size - 64), max(0, size - 64)).rstrip(b"\x00")
     if tail.endswith(b"\xff\xd9") if fmt == "JPEG" else b"IEND" in tail:
         return True
     # Some cameras append data after the image: look further back.
-    stream.seek(max(0, size - _TAIL_BYTES))
-    tail = stream.read()
+    start = max(0, size - _TAIL_BYTES)
+    tail = _read_at(descriptor, size - start, start)
     if fmt == "PNG":
         return b"IEND" in tail
     # JPEG: the end-of-image marker must follow the last start-of-scan in view (an EXIF
     # thumbnail has its own pair, before the main image's scans).
     end = tail.rfind(b"\xff\xd9")
     return end != -1 and end > tail.rfind(b"\xff\xda")
+
+
+def _read_at(descriptor: int, count: int, offset: int) -> bytes:
+    """``count`` bytes from ``offset`` (fewer at the end of the file)."""
+    chunks = []
+    while count > 0:
+        chunk = os.pread(descriptor, count, offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        count -= len(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
 
 
 def _unidentified_message(head: bytes) -> str:

@@ -22,13 +22,31 @@ MIN_WORDS = 15
 def lix(text: str) -> float | None:
     """The LIX of ``text``, or None when it has too few words for a fair score."""
     prose = without_urls(_TAGS.sub(" ", text))
-    words = _WORD.findall(prose)
-    if len(words) < MIN_WORDS:
+    words, long_words = _count_words(prose)
+    if words < MIN_WORDS:
         return None
     sentences = len(_SENTENCE.findall(prose))
-    # Hyphens do not count as letters; only words of more than six characters can be long.
-    long_words = sum(len(word) - word.count("-") > 6 for word in words if len(word) > 6)
-    return len(words) / sentences + 100 * long_words / len(words)
+    return words / sentences + 100 * long_words / words
+
+
+def _count_words(prose: str) -> tuple[int, int]:
+    """How many words :data:`_WORD` finds in ``prose``, and how many of them are long
+    (more than six letters; hyphens do not count as letters).
+
+    No word spans white space, so the text is taken a piece between white space at a
+    time: a piece of letters only (``str.isalpha``, all of them in ``_WORD``'s letters)
+    is one word as it is; only the others are searched.
+    """
+    words = long_words = 0
+    for piece in prose.split():
+        if piece.isalpha():
+            words += 1
+            long_words += len(piece) > 6
+            continue
+        for word in _WORD.findall(piece):
+            words += 1
+            long_words += len(word) > 6 and len(word) - word.count("-") > 6
+    return words, long_words
 
 
 def lix_band(score: float) -> str:

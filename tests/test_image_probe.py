@@ -166,6 +166,15 @@ def test_a_file_missing_only_its_end_is_refused(tmp_path, name):
         probe(tmp_path, data[:-12])
 
 
+@pytest.mark.parametrize("name", ["jpeg", "jpeg with exif thumbnail", "png"])
+def test_data_a_camera_appends_after_the_image_is_not_mistaken_for_a_cut(tmp_path, name):
+    # Beyond the last 64 bytes, which are read first, the tail is looked at further back.
+    data = SOURCES[name]() + b"camera data " * 200
+
+    assert probe(tmp_path, data).format in ("JPEG", "PNG")
+    assert CUT_OFF in problem(tmp_path, data[: len(data) // 2] + b"camera data " * 200)
+
+
 @pytest.mark.parametrize("name", ["jpeg", "progressive jpeg", "png", "webp"])
 def test_trailing_zero_padding_is_not_mistaken_for_a_cut(tmp_path, name):
     data = SOURCES[name]() + b"\x00" * 4096

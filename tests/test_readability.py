@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from campaign.diagnostics import Position, Severity
-from campaign.readability import lix, lix_band
+from campaign.readability import _WORD, _count_words, lix, lix_band
 
 # 4 sentences, 20 words; long words (more than 6 letters): Välkommen, vallokalen,
 # legitimation, eftermiddagen, demokratin = 5.  LIX = 20/4 + 100·5/20 = 5 + 25 = 30.
@@ -191,3 +191,21 @@ def test_hard_hashtags_and_links_do_not_make_a_caption_hard(campaign, codes) -> 
     campaign.post(NAME, post(PLAIN + noise * 5, channels="[facebook]"))
     assert codes(campaign.load()[1]) == []
     assert codes(campaign.load("[check]\nmax_lix = 29\n")[1]) == ["readability"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        PLAIN,
+        HARD,
+        "Röst-\nräkning, kvinno-rörelsens 1921-års val: o'Brien’s Ⅻ-klass x²y under_streck",
+        "e-post--adress -ledig- 'citat' ’tecken’ ½tid a1b2c3 ÅÄÖåäö ﬁnal Ⅷ²",
+        "",
+    ],
+)
+def test_words_are_counted_as_the_word_pattern_finds_them(text: str) -> None:
+    # Pieces of letters only are counted without the pattern; the rest with it.
+    words = _WORD.findall(text)
+    long_words = sum(len(word) - word.count("-") > 6 for word in words)
+
+    assert _count_words(text) == (len(words), long_words)

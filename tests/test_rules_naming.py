@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 import pytest
 
 from campaign.diagnostics import Position, Severity
+from campaign.rules.naming import _local_date
+from campaign.timeparse import parse_publish_time
 
 PUBLISH_AT = Position(1, len("publish_at: ") + 1)
 
@@ -159,3 +163,12 @@ def test_both_channels_off_and_both_given(campaign, codes) -> None:
     diagnostics = campaign.load(off)[1]
     assert codes(diagnostics) == ["channel-disabled", "channel-disabled"]
     assert [d.position for d in diagnostics] == [Position(2, 12), Position(2, 22)]
+
+
+@pytest.mark.parametrize(
+    "when", ["2030-09-15 09:00", "2030-12-31T23:30Z", "1000-01-01 12:00", "0999-06-01 12:00"]
+)
+def test_the_local_date_compared_with_the_file_name_is_written_as_strftime_writes_it(when):
+    written = parse_publish_time(when, ZoneInfo("Europe/Stockholm"))
+
+    assert _local_date(written) == written.local.strftime("%Y-%m-%d")

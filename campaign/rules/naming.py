@@ -42,13 +42,20 @@ def check_file_name(check: PostCheck, post_id: str, when: PublishTime | None) ->
             f"name the file after its date and topic, like 2021-09-15-{post_id}.yaml, so that "
             "posts sort by date in the folder.",
         )
-    elif when is not None and dated[1] != when.local.strftime("%Y-%m-%d"):
+    elif when is not None and dated[1] != _local_date(when):
         check.sink.warning(
             check.at("publish_at"),
             "file-name-date",
             f"the file name says {dated[1]} but `publish_at` is {when}. Rename the file "
             "or correct the time, so that nobody is misled.",
         )
+
+
+def _local_date(when: PublishTime) -> str:
+    """The local date as ``strftime("%Y-%m-%d")`` writes it (its year unpadded before 1000),
+    from ``date.isoformat``, which is quicker."""
+    local = when.local
+    return local.date().isoformat() if local.year >= 1000 else local.strftime("%Y-%m-%d")
 
 
 def check_channels_enabled(check: PostCheck) -> None:
