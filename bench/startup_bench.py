@@ -20,18 +20,26 @@ what the command does before it finds there is nothing to do:
 ``schema``            `campaign schema`: the post files' JSON schema printed
 ====================  ========================================================
 
-and two floors, also processes: ``python -c pass`` (the interpreter alone) and
+and three floors, also processes: ``python -c pass`` (the interpreter alone),
 ``python -c "import yaml, PIL.Image"`` (the two libraries every campaign command reads
-files with). The commands and the floors take turns R times after one untimed round, so
-that a slow moment of the machine hits them all alike; the table gives each one's median
-and best wall time and its median over the ``yaml + PIL`` floor's. A last column names
-the heavy libraries each command imported (from one more run with ``python -X
-importtime``, not timed): a command that loads one it does not use is slower than it
+files with), and ``typer + pydantic``: a typer command line of one command with one
+option, run (typer 0.29 coerces every option through a pydantic TypeAdapter, so running
+any command imports pydantic: the least any command of this tool can take). The commands
+and the floors take turns R times after one untimed round, so that a slow moment of the
+machine hits them all alike; the table gives each one's median and best wall time, its
+median over the ``yaml + PIL`` floor's and over the ``typer + pydantic`` floor's. A last
+column names the heavy libraries each command imported (from one more run with ``python
+-X importtime``, not timed): a command that loads one it does not use is slower than it
 needs to be.
+
+``--compare PATH`` also runs every command with the library of another checkout (say,
+``git worktree add /tmp/before HEAD~5``), in the same turns, as ``before:`` rows; both
+sides then run through ``env PYTHONPATH=…``. Compile the other checkout first
+(``python -m compileall -q PATH``) if Python may not write its bytecode there.
 
 Usage::
 
-    python bench/startup_bench.py [--repeat R]
+    python bench/startup_bench.py [--repeat R] [--compare PATH]
     PYTHONPATH=/path/to/other/checkout python bench/startup_bench.py   # another release
 
 The exit status is always 0: this is a measurement, not a test.
@@ -40,6 +48,7 @@ The exit status is always 0: this is a measurement, not a test.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -72,8 +81,19 @@ COMMANDS = [
     ("export", ["export"], True),
     ("schema", ["schema"], False),
 ]
-FLOORS = {"python -c pass": "pass", "python -c 'import yaml, PIL.Image'": "import yaml, PIL.Image"}
+#: A typer command line of one command with one option, run with no arguments.
+TYPER_FLOOR_CODE = """
+import typer
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+@app.command()
+def main(config: str = typer.Option("config.toml", "--config")) -> None:
+    print(config)
+app()
+"""
 FLOOR = "python -c 'import yaml, PIL.Image'"
+TYPER_FLOOR = "typer + pydantic (one option)"
+FLOORS = {"python -c pass": "pass", FLOOR: "import yaml, PIL.Image", TYPER_FLOOR: TYPER_FLOOR_CODE}
+BEFORE = "before: "
 #: Libraries that cost tens of milliseconds to import, and what needs them.
 HEAVY = {
     "pydantic": "config and post validation",
@@ -107,22 +127,37 @@ def write_campaigns(root: Path) -> tuple[Path, Path]:
     return folders
 
 
-def command_lines(folders: tuple[Path, Path]) -> dict[str, list[str]]:
-    """Every command and floor, as the command line that runs it."""
+def command_lines(folders: tuple[Path, Path], compare: Path | None) -> dict[str, list[str]]:
+    """Every command and floor, as the command line that runs it; with ``compare``, each
+    command also with that checkout's library (``before:`` rows), both through ``env``."""
     lines = {name: [sys.executable, "-c", code] for name, code in FLOORS.items()}
     for name, arguments, with_database in COMMANDS:
         config = folders[1 if with_database else 0] / "config.toml"
-        lines[name] = [*campaign_command(), "--config", str(config), *arguments]
+        line = [*campaign_command(), "--config", str(config), *arguments]
+        if compare is None:
+            lines[name] = line
+        else:
+            lines[BEFORE + name] = ["env", f"PYTHONPATH={compare}", *line]
+            lines[name] = ["env", f"PYTHONPATH={REPOSITORY}", *line]
     return lines
 
 
 def heavy_imports(command: list[str]) -> list[str]:
     """The heavy libraries ``command`` imports (one run with ``python -X importtime``)."""
+    environment = None
+    if command[0] == "env":  # env PYTHONPATH=… COMMAND…
+        variable, value = command[1].split("=", 1)
+        environment = {**os.environ, variable: value}
+        command = command[2:]
     program = shutil.which(command[0]) or command[0]
     if program != sys.executable:
         command = [sys.executable, program, *command[1:]]
     done = subprocess.run(
-        [command[0], "-X", "importtime", *command[1:]], capture_output=True, text=True, check=False
+        [command[0], "-X", "importtime", *command[1:]],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=environment,
     )
     modules = {
         line.rsplit("|", 1)[-1].strip()
@@ -134,30 +169,38 @@ def heavy_imports(command: list[str]) -> list[str]:
 
 def print_table(runs: dict[str, list[ProcessRun]], imported: dict[str, list[str]]) -> None:
     floor = median_wall(runs[FLOOR])
+    typer_floor = median_wall(runs[TYPER_FLOOR])
     width = max(len(name) for name in runs)
     print(
-        f"  {'command':<{width}}  {'median ms':>9}  {'best ms':>7}  {'× floor':>7}  exit  imports"
+        f"  {'command':<{width}}  {'median ms':>9}  {'best ms':>7}  {'× floor':>7}  "
+        f"{'× typer':>7}  exit  imports"
     )
     for name, timings in runs.items():
         median = median_wall(timings)
         statuses = ",".join(str(status) for status in sorted({run.status for run in timings}))
         print(
             f"  {name:<{width}}  {median * 1000:>9.0f}  {best_wall(timings) * 1000:>7.0f}  "
-            f"{median / floor:>7.2f}  {statuses:>4}  {', '.join(imported.get(name, []))}"
+            f"{median / floor:>7.2f}  {median / typer_floor:>7.2f}  {statuses:>4}  "
+            f"{', '.join(imported.get(name, []))}"
         )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="timed runs of each; median shown")
+    parser.add_argument(
+        "--compare", type=Path, metavar="PATH", help="also run each command with this checkout"
+    )
     args = parser.parse_args(argv)
+    compare = args.compare.resolve() if args.compare else None
 
     def run(root: Path) -> None:
-        lines = command_lines(write_campaigns(root))
+        lines = command_lines(write_campaigns(root), compare)
         runs = taking_turns(lines, max(1, args.repeat))
         imported = {name: heavy_imports(line) for name, line in lines.items()}
         print(
-            f"{max(1, args.repeat)} runs of each, taking turns (ms; × floor: median over {FLOOR}):"
+            f"{max(1, args.repeat)} runs of each, taking turns (ms; × floor: median over {FLOOR}"
+            f"; × typer: over {TYPER_FLOOR}):"
         )
         print_table(runs, imported)
         for name, timings in runs.items():
