@@ -267,7 +267,6 @@ class _Converter:
 
     def mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        first_lines: dict[str, int] = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.sink.error(
@@ -279,13 +278,24 @@ class _Converter:
                 self.sink.error(
                     _start(key_node),
                     "duplicate-key",
-                    f"`{key}` is given twice (first on line {first_lines[key]}); "
+                    f"`{key}` is given twice (first on line {_first_line(node, key)}); "
                     "keep one of them, or the second silently replaces the first.",
                 )
                 continue
-            first_lines[key] = key_node.start_mark.line + 1
-            result[key] = self.value(value_node, depth + 1)
+            if isinstance(value_node, yaml.ScalarNode):  # most values: no call to value()
+                result[key] = _scalar(value_node)
+            else:
+                result[key] = self.value(value_node, depth + 1)
         return result
+
+
+def _first_line(node: yaml.MappingNode, key: str) -> int:
+    """The line of the first text key ``key`` of a mapping (looked for only when it repeats)."""
+    return next(
+        k.start_mark.line + 1
+        for k, _ in node.value
+        if isinstance(k, yaml.ScalarNode) and str(k.value) == key
+    )
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:

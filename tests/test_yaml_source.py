@@ -70,6 +70,18 @@ def test_duplicate_key_is_an_error_naming_both_lines() -> None:
     assert "first on line 1" in error.message
 
 
+def test_a_key_given_three_times_names_the_first_line_each_time() -> None:
+    text = "images:\n  - file: a.jpg\n    ? [x]\n    : 1\n    file: b.jpg\n    file: c.jpg\n"
+    (data, _), sink = parse(text)
+    assert data == {"images": [{"file": "a.jpg"}]}
+    assert [(d.code, d.position.line) for d in sink.items] == [
+        ("yaml-key", 3),
+        ("duplicate-key", 5),
+        ("duplicate-key", 6),
+    ]
+    assert ["first on line 2" in d.message for d in sink.items] == [False, True, True]
+
+
 def test_syntax_error_points_at_the_line_and_suggests_quotes() -> None:
     result, sink = parse("caption: Hej\n  tabs: [\n")
     assert result is None
