@@ -826,10 +826,34 @@ def main() -> None:
     """Entry point of the `campaign` console script."""
     try:
         app()
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # Ctrl-C outside a command (typer turns one inside into 130)
+        _say_stopped()
         raise SystemExit(130) from None
+    except SystemExit as stop:
+        if stop.code == 130 and _from_ctrl_c(stop):
+            _say_stopped()
+        raise
     finally:
         _spare_the_last_collections()
+
+
+def _from_ctrl_c(stop: BaseException) -> bool:
+    """Whether ``stop`` comes of a KeyboardInterrupt (a command that handles Ctrl-C
+    itself, like a rehearsal, exits 130 on its own and has said what happened)."""
+    seen: BaseException | None = stop
+    for _ in range(8):
+        seen = seen.__cause__ or seen.__context__ if seen is not None else None
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+    return False
+
+
+def _say_stopped() -> None:
+    import sys
+
+    sys.stderr.write("\nStopped (Ctrl-C). What was finished is kept; run the command again.\n")
 
 
 def _spare_the_last_collections() -> None:
