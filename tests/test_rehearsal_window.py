@@ -15,7 +15,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from PIL import Image
 from typer.testing import CliRunner
 
 from campaign.config import load_config
@@ -35,34 +34,14 @@ from scheduler.store.models import State
 from scheduler.store.store import Store
 from scheduler.timing import TimeMap
 from tests.conftest import GOOD_POST, Campaign
+from tests.test_rehearsal import rehearsal as rehearsal  # the fixture: three posts, a draft
+from tests.test_rehearsal import rehearsal_folder
 
 ROOT = Path(__file__).resolve().parent.parent
 ZONE = ZoneInfo("Europe/Stockholm")
 ACCOUNTS = {"facebook", "instagram"}
 BOUND = 60  # seconds: a bound on a hang, never a measure of speed
 DAYS = ((15, "forsta"), (17, "andra"), (19, "tredje"))
-
-
-@pytest.fixture
-def rehearsal(campaign: Campaign) -> Campaign:
-    """Three ready posts two days apart (09:00 on 15, 17 and 19 September 2030), one draft."""
-    Image.new("RGBA", (100, 50), (230, 0, 0, 255)).save(campaign.root / "logo.png")
-    campaign.config_text += f"""
-[brand]
-logo = "logo.png"
-
-[render]
-width = 320
-
-[database]
-url = "sqlite:///{campaign.root / "live.db"}"
-"""
-    for day, slug in DAYS:
-        campaign.post(f"2030-09-{day}-{slug}", GOOD_POST.replace("2030-09-15", f"2030-09-{day}"))
-    draft = GOOD_POST.replace("status: ready", "status: draft")
-    campaign.post("2030-09-16-utkast", draft.replace("2030-09-15", "2030-09-16"))
-    campaign.config_path.write_text(campaign.config_text, encoding="utf-8")
-    return campaign
 
 
 def with_outlier(campaign: Campaign) -> Campaign:
@@ -292,10 +271,6 @@ def rehearse(campaign: Campaign, *args: str, **popen: object) -> subprocess.Pope
         cwd=campaign.root,
         **popen,  # type: ignore[arg-type]
     )  # fmt: skip
-
-
-def rehearsal_folder(campaign: Campaign) -> Path:
-    return load_config(campaign.config_path).build_dir / "rehearsal"
 
 
 def sent(campaign: Campaign) -> set[tuple[str, str]]:

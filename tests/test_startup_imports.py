@@ -7,39 +7,20 @@ are in bench/startup_bench.py).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import GOOD_POST, Campaign, write_image
+from tests.test_command_startup import run
 
-# Runs `campaign ARGS…` as `python -m scheduler.cli` does, then prints the loaded modules.
-RUN_AND_LIST = """
-import contextlib, io, json, runpy, sys
-sys.argv = ["campaign", *sys.argv[1:]]
-with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-    try:
-        runpy.run_module("scheduler.cli", run_name="__main__")
-    except SystemExit as stop:
-        code = stop.code
-print(json.dumps({"exit": code, "modules": sorted(sys.modules)}))
-"""
 #: Pillow's readers beyond the five it loads first and the WebP one: loading them all
 #: (Image.init) costs tens of milliseconds.
 OTHER_PIL_READERS = ("PIL.AvifImagePlugin", "PIL.DdsImagePlugin", "PIL.TiffImagePlugin")
 
 
 def loaded(*arguments: str, cwd: Path) -> tuple[int, set[str]]:
-    done = subprocess.run(
-        [sys.executable, "-c", RUN_AND_LIST, *arguments],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        check=True,
-    )
-    report = json.loads(done.stdout.strip().splitlines()[-1])
-    return report["exit"], set(report["modules"])
+    """The exit code of `campaign ARGUMENTS` and the modules it loaded."""
+    code, _output, modules = run(cwd, *arguments)
+    return code, modules
 
 
 def test_check_of_a_webp_image_loads_only_the_webp_reader(campaign: Campaign) -> None:
