@@ -24,6 +24,7 @@ too narrow for it), written without rich when it goes to a pipe or a file
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -139,28 +140,18 @@ def run_stats(
         return 2
 
 
+@dataclass(frozen=True)
 class _Request:
     """What the command was asked for."""
 
-    def __init__(
-        self,
-        config: Config,
-        where: StatsFilter,
-        sort: str,
-        csv_file: Path | None,
-        excel_sv: bool,
-        html: Path | None,
-        out: Console,
-        err: Console,
-    ) -> None:
-        self.config = config
-        self.where = where
-        self.sort = sort
-        self.csv_file = csv_file
-        self.excel_sv = excel_sv
-        self.html = html
-        self.out = out
-        self.err = err
+    config: Config
+    where: StatsFilter
+    sort: str
+    csv_file: Path | None
+    excel_sv: bool
+    html: Path | None
+    out: Console
+    err: Console
 
 
 def _database_exists(url: str) -> bool:
