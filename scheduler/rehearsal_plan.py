@@ -154,6 +154,7 @@ class RehearsalPlan:
     first: datetime
     last: datetime
     speed: float
+    pace: Pace  # as asked: a speed, or a duration the window was fitted into
     window: Window
     campaign: Group  # every ready post, for comparison
     #: The busiest part of the window, split off at its longest gap (None: no gap).
@@ -166,14 +167,14 @@ class RehearsalPlan:
     @property
     def wall(self) -> timedelta:
         """How long the replay takes, from the first publication to the last."""
-        return timedelta(seconds=self.span.total_seconds() / self.speed)
+        return self.span / self.speed
 
     @property
     def is_long(self) -> bool:
         return self.wall > LONG_REHEARSAL
 
     def wall_of(self, group: Group) -> timedelta:
-        return timedelta(seconds=(group.last - group.first).total_seconds() / self.speed)
+        return (group.last - group.first) / self.speed
 
 
 def plan_rehearsal(
@@ -191,29 +192,35 @@ def plan_rehearsal(
         raise PlanProblem(
             "Nothing to rehearse: no ready post goes to an account switched on in config.toml."
         )
-    whole = Group(counted[0][0].publish_at.utc, counted[-1][0].publish_at.utc, 0)
-    whole = Group(whole.first, whole.last, sum(count for _, count in counted))
+    whole = Group(
+        counted[0][0].publish_at.utc,
+        counted[-1][0].publish_at.utc,
+        sum(count for _, count in counted),
+    )
     chosen = [(post, count) for post, count in counted if window.holds(post.publish_at.utc)]
     if not chosen:
         raise EmptyWindow(window, whole)
     first, last = chosen[0][0].publish_at.utc, chosen[-1][0].publish_at.utc
-    speed = pace.speed_for(last - first)
-    wall_seconds = (last - first).total_seconds() / speed
-    if wall_seconds > LONGEST_REHEARSAL.total_seconds():
-        raise PlanProblem(
-            f"At speed {speed:g} this rehearsal would take {wall_seconds / 86400:,.0f} days. "
-            "Choose a higher speed, such as 100000, or a duration, such as 60s."
-        )
-    return RehearsalPlan(
+    plan = RehearsalPlan(
         posts=tuple(post for post, _ in chosen),
         publications=sum(count for _, count in chosen),
         first=first,
         last=last,
-        speed=speed,
+        speed=pace.speed_for(last - first),
+        pace=pace,
         window=window,
         campaign=whole,
         busiest=_busiest([(post.publish_at.utc, count) for post, count in chosen]),
     )
+    days = plan.span.total_seconds() / plan.speed / 86400  # never a timedelta: it may overflow
+    if days > LONGEST_REHEARSAL.days:
+        days = min(days, 10_000_000)  # a number a person can read; the point is "too long"
+        raise PlanProblem(
+            f"At speed {plan.speed:g} this rehearsal would take more than a year "
+            f"({'over ' if days >= 10_000_000 else ''}{days:,.0f} days). "
+            "Choose a higher speed, such as 100000, or a duration, such as 60s."
+        )
+    return plan
 
 
 class EmptyWindow(PlanProblem):

@@ -238,6 +238,7 @@ def invoke(campaign: Campaign, *args: str) -> tuple[int, str]:
     ("args", "says"),
     [
         (["--rehearse", "fast"], '--rehearse "fast" is neither a speed nor a duration'),
+        (["--rehearse", "1e-300"], "would take more than a year (over 10,000,000 days)"),
         (["--rehearse", "60s", "--from", "2030-02-30"], '--from "2030-02-30" is not a real date'),
         (
             ["--rehearse", "60s", "--from", "2030-09-19", "--until", "2030-09-15"],

@@ -29,7 +29,7 @@ def announcement(
         if plan.span <= timedelta(0)
         else f"due {local(plan.first, zone)} to {local(plan.last, zone)}"
     )
-    fitted = "" if parse_pace(pace_text).speed is not None else f" (to fit {pace_text.strip()})"
+    fitted = "" if plan.pace.speed is not None else f" (to fit {pace_text.strip()})"
     lines = [
         f"Rehearsing {share} publications ({posts}) {when} ({zone.key}): "
         f"{span_text(plan.span)} of campaign at speed {speed_text(plan.speed)}{fitted}, "
@@ -55,7 +55,7 @@ def _shorter(
     ]
     busiest = plan.busiest
     if busiest is not None:
-        is_speed = parse_pace(pace_text).speed is not None
+        is_speed = plan.pace.speed is not None
         pace = pace_text.strip() if is_speed else SUGGESTED_TARGET
         wall = plan.wall_of(busiest) if is_speed else parse_pace(SUGGESTED_TARGET).target
         assert wall is not None
