@@ -127,6 +127,13 @@ def _platform_given(value: str | None) -> str | None:
     raise typer.BadParameter(f"{value!r} is not a platform: facebook or instagram.{hint}")
 
 
+def _platform_option(help_text: str) -> Any:
+    """A --channel/-c option: facebook or instagram, a near miss told what was meant."""
+    return typer.Option(
+        "--channel", "-c", metavar="facebook|instagram", callback=_platform_given, help=help_text
+    )
+
+
 ConfigOption = Annotated[
     Path | None,
     typer.Option(
@@ -557,16 +564,7 @@ def status() -> None:
 
 @app.command()
 def stats(
-    channel: Annotated[
-        str | None,
-        typer.Option(
-            "--channel",
-            "-c",
-            metavar="facebook|instagram",
-            callback=_platform_given,
-            help="Only facebook or instagram.",
-        ),
-    ] = None,
+    channel: Annotated[str | None, _platform_option("Only facebook or instagram.")] = None,
     account: Annotated[
         str | None,
         typer.Option(
@@ -674,13 +672,7 @@ def export(
 
 ChannelOption = Annotated[
     str | None,
-    typer.Option(
-        "--channel",
-        "-c",
-        metavar="facebook|instagram",
-        callback=_platform_given,
-        help="Only the post's accounts on this platform (facebook or instagram).",
-    ),
+    _platform_option("Only the post's accounts on this platform (facebook or instagram)."),
 ]
 AccountOption = Annotated[
     str | None,
